@@ -1,0 +1,108 @@
+"""Per-lead outcomes of a stage transition, the shared input of funnel, models and breakdowns.
+
+A lead created near the as-of date has not had time to convert: it is *open*, not a failure.
+:func:`transition_outcomes` says for every lead whether it entered the transition's source
+stage, whether its window has elapsed (matured), whether it converted within the window,
+and its follow-up time for survival analysis (duration, event).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .spec import SlaSpec
+from .types import reached_column, stage_column
+
+_DAY = pd.Timedelta(days=1)
+
+
+def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The lead table as it looked at ``as_of``: later leads removed, later stage events undone.
+
+    Used to replay a campaign at any date inside its period (daily pacing, calibration tests).
+    Flag-only stages (no timestamp) cannot be replayed and are kept as they are.
+    """
+    as_of = pd.Timestamp(as_of)
+    view = leads
+    if "created_at" in leads and leads["created_at"].notna().any():
+        view = leads.loc[leads["created_at"].isna() | (leads["created_at"] <= as_of)].copy()
+    else:
+        view = leads.copy()
+    for stage in spec.funnel.stages[1:]:
+        ts, flag = stage_column(stage), reached_column(stage)
+        if ts in view and view[ts].notna().any():
+            later = view[ts] > as_of
+            view.loc[later, ts] = pd.NaT
+            view.loc[later, flag] = False
+    for optional in ("lost_at", "first_touch_at"):
+        if optional in view:
+            view.loc[view[optional] > as_of, optional] = pd.NaT
+    return view
+
+
+def has_timestamps(leads: pd.DataFrame, stage: str) -> bool:
+    """True when the stage's timestamp column exists and holds at least one value."""
+    column = stage_column(stage)
+    return column in leads and bool(leads[column].notna().any())
+
+
+def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_stage: str,
+                        as_of: pd.Timestamp) -> pd.DataFrame:
+    """Outcome columns of ``from_stage -> to_stage`` for every lead (same index as ``leads``).
+
+    Columns
+    -------
+    entered : bool
+        The lead reached ``from_stage`` (the transition's denominator).
+    matured : bool
+        Entered, and the window of ``to_stage`` has fully elapsed by ``as_of``
+        (always True when either stage has no timestamps: nothing to censor on).
+    converted : bool
+        Reached ``to_stage`` (at any time up to ``as_of``).
+    converted_in_window : bool
+        Reached ``to_stage`` within the window after entering ``from_stage``
+        (stages known only as flags count as within the window).
+    duration_days : float
+        Days from entering ``from_stage`` to converting, or to ``as_of`` when still open
+        (NaN without timestamps). Negative gaps (data quirks kept by the mapping) become 0.
+    event : bool
+        Converted, with a known conversion time.
+    """
+    as_of = pd.Timestamp(as_of)
+    window = pd.Timedelta(days=spec.funnel.window(to_stage)) if from_stage == _previous(spec, to_stage) \
+        else pd.Timedelta(days=_window_between(spec, from_stage, to_stage))
+    entered = leads[reached_column(from_stage)].astype(bool)
+    converted = leads[reached_column(to_stage)].astype(bool) & entered
+    out = pd.DataFrame(index=leads.index)
+    out["entered"] = entered
+    out["converted"] = converted
+    start = leads[stage_column(from_stage)] if stage_column(from_stage) in leads else None
+    end = leads[stage_column(to_stage)] if stage_column(to_stage) in leads else None
+    timed = start is not None and end is not None and start.notna().any() and end.notna().any()
+    if not timed:
+        out["matured"] = entered
+        out["converted_in_window"] = converted
+        out["duration_days"] = np.nan
+        out["event"] = False
+        return out
+    gap = (end - start) / _DAY
+    gap = gap.clip(lower=0)
+    open_for = (as_of - start) / _DAY
+    out["matured"] = entered & start.notna() & (start + window <= as_of)
+    known_time = converted & end.notna()
+    out["converted_in_window"] = converted & (~end.notna() | (gap <= window / _DAY))
+    out["duration_days"] = np.where(known_time, gap, open_for.clip(lower=0))
+    out.loc[~entered | start.isna(), "duration_days"] = np.nan
+    out["event"] = known_time & start.notna()
+    return out
+
+
+def _previous(spec: SlaSpec, stage: str) -> str | None:
+    idx = spec.funnel.stages.index(stage)
+    return spec.funnel.stages[idx - 1] if idx > 0 else None
+
+
+def _window_between(spec: SlaSpec, from_stage: str, to_stage: str) -> int:
+    stages = spec.funnel.stages
+    i, j = stages.index(from_stage), stages.index(to_stage)
+    return sum(spec.funnel.window(s) for s in stages[i + 1:j + 1])

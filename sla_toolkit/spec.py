@@ -1,0 +1,267 @@
+"""The SLA spec: what marketing and sales agreed (``sla.yaml``).
+
+Example
+-------
+>>> from sla_toolkit.datasets import example_paths
+>>> spec = load_spec(example_paths().sla)
+>>> spec.funnel.stages[0]
+'lead'
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import SpecError
+from .types import transition_name
+
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KPI_NAMES = ("cost_per_lead", "cac", "revenue")
+
+
+def _rate(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {value:g}")
+    return value
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"must be greater than 0, got {value:g}")
+    return value
+
+
+Rate = Annotated[float, AfterValidator(_rate)]
+PositiveFloat = Annotated[float, AfterValidator(_positive)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Strict):
+    """The cycle's dates; ``end`` is the deadline."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class Funnel(_Strict):
+    """Ordered stages, target rate per transition and conversion window per stage."""
+
+    stages: list[str] = Field(min_length=2)
+    targets: dict[str, Rate] = Field(default_factory=dict)
+    windows_days: dict[str, PositiveInt] = Field(default_factory=dict)
+    default_window_days: PositiveInt = 90
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Funnel":
+        problems = []
+        bad = [s for s in self.stages if not _STAGE_NAME.match(s)]
+        if bad:
+            problems.append(f"stages must be lower-case names (letters, digits, _), got {bad}")
+        dupes = sorted({s for s in self.stages if self.stages.count(s) > 1})
+        if dupes:
+            problems.append(f"stages must be unique, repeated: {dupes}")
+        allowed = set(self.transitions) | {
+            transition_name(a, b) for i, a in enumerate(self.stages) for b in self.stages[i + 1:]
+        }
+        unknown = [k for k in self.targets if k not in allowed]
+        if unknown:
+            problems.append(f"targets has unknown transitions {unknown}; use 'from->to' with stages in funnel order, "
+                            f"e.g. {self.transitions[0]!r}")
+        later = set(self.stages[1:])
+        bad_windows = [k for k in self.windows_days if k not in later]
+        if bad_windows:
+            problems.append(f"windows_days names {bad_windows}, which are not stages after {self.stages[0]!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def transitions(self) -> list[str]:
+        """Adjacent transitions in funnel order, e.g. ``['lead->mql', 'mql->sql']``."""
+        return [transition_name(a, b) for a, b in zip(self.stages, self.stages[1:])]
+
+    @property
+    def first(self) -> str:
+        return self.stages[0]
+
+    @property
+    def last(self) -> str:
+        return self.stages[-1]
+
+    def window(self, stage: str) -> int:
+        """Conversion window in days for reaching ``stage``."""
+        return self.windows_days.get(stage, self.default_window_days)
+
+    def cumulative_window(self, stage: str) -> int:
+        """Days from entering the funnel until ``stage`` counts as matured (sum of the step windows)."""
+        idx = self.stages.index(stage)
+        return sum(self.window(s) for s in self.stages[1:idx + 1])
+
+
+class Objectives(_Strict):
+    """What the cycle must deliver by the deadline."""
+
+    customers: PositiveInt | None = None
+    revenue: PositiveFloat | None = None
+    leads: PositiveInt | None = None
+
+
+class FollowUp(_Strict):
+    """The sales follow-up promise: ``share`` of leads at ``stage`` touched within ``within_hours``."""
+
+    stage: str | None = None
+    within_hours: PositiveFloat = 24
+    share: Rate = 0.9
+    team_column: str | None = None
+
+
+class KpiBound(_Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "KpiBound":
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+
+class Scope(_Strict):
+    """Which leads belong to the cycle."""
+
+    created_in_period: bool = True
+    campaigns: list[str] | None = None
+    channels: list[str] | None = None
+
+
+class Analysis(_Strict):
+    """Statistical settings: the thresholds every verdict uses."""
+
+    min_n: PositiveInt = 30
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    on_track_probability: Rate = 0.8
+    at_risk_probability: Rate = 0.5
+    max_mix_shift: Rate = 0.2
+    cohort: str = Field(default="month", pattern="^(week|month)$")
+    simulations: PositiveInt = 4000
+    seed: int = 0
+
+
+class SlaSpec(_Strict):
+    """Everything the SLA states. Load it with :func:`load_spec`."""
+
+    name: str = Field(min_length=1)
+    period: Period
+    funnel: Funnel
+    objectives: Objectives = Objectives()
+    follow_up: FollowUp | None = None
+    kpis: dict[str, KpiBound] = Field(default_factory=dict)
+    scope: Scope = Scope()
+    channel_column: str = "channel"
+    segments: list[str] = Field(default_factory=list)
+    features: list[str] = Field(default_factory=list)
+    leaky: list[str] = Field(default_factory=list)
+    analysis: Analysis = Analysis()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "SlaSpec":
+        problems = []
+        unknown_kpis = [k for k in self.kpis if k not in _KPI_NAMES and not k.startswith("cost_per_")]
+        if unknown_kpis:
+            problems.append(f"kpis has unknown names {unknown_kpis}; known: {list(_KPI_NAMES)} or cost_per_<stage>")
+        for k in self.kpis:
+            if k.startswith("cost_per_") and k != "cost_per_lead" and k[len("cost_per_"):] not in self.funnel.stages:
+                problems.append(f"kpis.{k}: {k[len('cost_per_'):]!r} is not a funnel stage")
+        if self.follow_up and self.follow_up.stage and self.follow_up.stage not in self.funnel.stages:
+            problems.append(f"follow_up.stage {self.follow_up.stage!r} is not one of the funnel stages "
+                            f"{self.funnel.stages}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def slug(self) -> str:
+        """File-system-safe version of the name, used for report folders."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.name).strip("-.") or "sla"
+
+    @property
+    def follow_up_stage(self) -> str:
+        if self.follow_up and self.follow_up.stage:
+            return self.follow_up.stage
+        return self.funnel.stages[1] if len(self.funnel.stages) > 2 else self.funnel.first
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _format_location(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
+
+
+def _friendly(error: dict) -> str:
+    kind = error["type"]
+    msg = error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; unknown keys are not ignored)"
+    if kind == "missing":
+        return "required, but missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind not in ("value_error",) and "input" in error and not isinstance(error["input"], (dict, list)):
+        msg = f"{msg}, got {error['input']!r}"
+    return msg
+
+
+def spec_from_dict(data: Any, source: str = "<dict>") -> SlaSpec:
+    """Build a spec from already-parsed YAML, raising :class:`SpecError` with every problem."""
+    if not isinstance(data, dict):
+        raise SpecError(source, [("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
+    try:
+        return SlaSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(source, [(_format_location(e["loc"]), _friendly(e)) for e in exc.errors()]) from None
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file, turning syntax and file errors into :class:`SpecError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), [("", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
+        raise SpecError(str(path), [("", f"{at}not valid YAML ({getattr(exc, 'problem', exc)})")]) from None
+
+
+def load_spec(path: str | Path) -> SlaSpec:
+    """Load and validate an ``sla.yaml``."""
+    return spec_from_dict(read_yaml(path), str(path))
