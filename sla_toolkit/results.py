@@ -1,0 +1,63 @@
+"""Shared behaviour of result objects: render as a table, a dict and HTML (STYLE.md habit 5).
+
+A result class is a frozen dataclass that implements ``to_frame()``; this mixin derives
+``_repr_html_`` from it and gives a JSON-safe ``to_dict`` built from the dataclass fields.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import math
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy/pandas/enum/dataclass values into plain JSON types (NaN becomes None)."""
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, pd.DataFrame):
+        return [{str(k): jsonable(v) for k, v in row.items()} for row in value.reset_index().to_dict("records")] \
+            if not isinstance(value.index, pd.RangeIndex) else \
+            [{str(k): jsonable(v) for k, v in row.items()} for row in value.to_dict("records")]
+    if isinstance(value, pd.Series):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return None if pd.isna(value) else value.isoformat()
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value
+
+
+class ResultMixin:
+    """Give a frozen dataclass with ``to_frame()`` a dict and an HTML rendering."""
+
+    title: str = ""
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every result overrides it
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def _repr_html_(self) -> str:
+        heading = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
+        return heading + self.to_frame().to_html(escape=True, na_rep="–", float_format=lambda x: f"{x:.4g}")
