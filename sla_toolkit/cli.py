@@ -1,0 +1,118 @@
+"""The ``sla-toolkit`` command line. Exit codes: 0 ok, 2 bad input, 1 run failure (3: SLA missed, on request)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+from .errors import SlaToolkitError
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .io import load_leads
+
+    data = load_leads(args.sla, args.source, as_of=args.as_of, files=args.file or None)
+    q = data.quality
+    print(f"{data.spec.name}: {q.input_rows:,} input rows from {data.source}")
+    print(f"  accepted {q.accepted_rows:,} · quarantined {q.quarantined_rows:,}")
+    for reason, n in q.quarantine_reasons.items():
+        print(f"    quarantined: {reason}: {n:,}")
+    for reason, n in q.flagged.items():
+        print(f"    kept, flagged: {reason}: {n:,}")
+    for join in q.joins:
+        print(f"  joined {join['file']}: {join['rows']:,} rows, {join['matched']:,} matched a lead, "
+              f"{join['unmatched']:,} unmatched")
+    print("  stage counts: " + " → ".join(f"{s} {n:,}" for s, n in data.stage_counts().items()))
+    fills = {s: n for s, n in q.implied_stage_fills.items() if n}
+    if fills:
+        print("  implied stages filled: " + ", ".join(f"{s} {n:,}" for s, n in fills.items()))
+    if data.spend is not None:
+        print(f"  spend: {len(data.spend):,} rows, total {data.spend['spend'].sum():,.2f}"
+              f" ({q.spend_quarantined} quarantined)")
+    for note in q.notes:
+        print(f"  note: {note}")
+    if args.quarantine and len(data.quarantine):
+        data.quarantine.to_csv(args.quarantine, index=False)
+        print(f"  quarantined rows written to {args.quarantine}")
+    if args.by:
+        print(data.leads.groupby(args.by, dropna=False)[
+            [f"reached_{s}" for s in data.spec.funnel.stages]].sum().to_string())
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    target = Path(args.dir)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("sla.yaml", "source.yaml"):
+        destination = target / name
+        if destination.exists() and not args.force:
+            print(f"sla-toolkit: {destination} exists; not overwritten (use --force)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        source = resources.files("sla_toolkit").joinpath("templates", name)
+        destination.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        written.append(str(destination))
+    print("wrote " + " and ".join(written) + "; edit them, then run: sla-toolkit validate --sla "
+          f"{target / 'sla.yaml'} --source {target / 'source.yaml'}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .datasets import example_paths
+
+    paths = example_paths()
+    print(f"demo: bundled sample campaign in {paths.folder}")
+    return _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None,
+                                        quarantine=None, by=None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sla-toolkit", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check the spec and the data, print counts; no analysis")
+    validate.add_argument("--sla", required=True, help="the SLA spec (sla.yaml)")
+    validate.add_argument("--source", required=True, help="the source mapping (source.yaml)")
+    validate.add_argument("--as-of", help="dates after this are in the future (default: now)")
+    validate.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
+    validate.add_argument("--quarantine", help="write rejected rows (with reasons) to this CSV")
+    validate.add_argument("--by", help="also print stage counts by this column")
+    validate.set_defaults(handler=_validate)
+
+    init = sub.add_parser("init", help="write a commented starter sla.yaml and source.yaml")
+    init.add_argument("dir")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(handler=_init)
+
+    demo = sub.add_parser("demo", help="run everything on the bundled sample data")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except SlaToolkitError as exc:
+        if args.debug:
+            raise
+        print(f"sla-toolkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sla-toolkit: interrupted", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
+        if args.debug:
+            raise
+        print(f"sla-toolkit: run failed: {type(exc).__name__}: {exc} (use --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_RUN_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

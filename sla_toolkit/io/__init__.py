@@ -1,0 +1,5 @@
+"""Readers and the source mapping: the user's files in, the canonical lead table out."""
+from .leads import DataQuality, LeadData, load_leads
+from .mapping import SourceMapping, load_mapping
+
+__all__ = ["DataQuality", "LeadData", "SourceMapping", "load_leads", "load_mapping"]

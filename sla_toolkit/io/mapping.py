@@ -1,0 +1,170 @@
+"""The source mapping (``source.yaml``): how the user's files become the canonical lead table.
+
+Example
+-------
+>>> from sla_toolkit.datasets import example_paths
+>>> mapping = load_mapping(example_paths().source)
+>>> mapping.columns["lead_id"]
+'Lead ID'
+"""
+from __future__ import annotations
+
+import re
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import SpecError
+from ..spec import _format_location, _friendly, read_yaml
+
+PRESETS = ("hubspot", "salesforce")
+_HOOK = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SqlSource(_Strict):
+    """A query run through SQLAlchemy; the URL comes from an environment variable, never from the file."""
+
+    url_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    query: str = Field(min_length=1)
+
+
+class FileSource(_Strict):
+    """Where rows come from: files, a SQL query or a Python hook (exactly one)."""
+
+    path: str | None = None
+    paths: list[str] | None = None
+    format: str | None = Field(default=None, pattern="^(csv|parquet|excel)$")
+    delimiter: str | None = None
+    quotechar: str = '"'
+    encoding: str = "utf-8"
+    sheet: str | int | None = None
+    sql: SqlSource | None = None
+    hook: str | None = None
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> "FileSource":
+        given = [name for name in ("path", "paths", "sql", "hook") if getattr(self, name)]
+        if len(given) > 1:
+            raise ValueError(f"give only one of path, paths, sql, hook; got {given}")
+        if self.hook and not _HOOK.match(self.hook):
+            raise ValueError(f"hook must look like 'package.module:function', got {self.hook!r}")
+        return self
+
+    @property
+    def file_list(self) -> list[str]:
+        return list(self.paths or ([self.path] if self.path else []))
+
+
+class Join(FileSource):
+    """A second file joined to the leads by lead id (e.g. a deals export supplying ``customer_at``)."""
+
+    key: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class SpendSource(FileSource):
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class IdRule(str, Enum):
+    ROW_NUMBER = "row_number"
+    HASH = "hash"
+
+
+class IdSpec(_Strict):
+    """How to make ``lead_id`` when the file has no id column."""
+
+    generate: IdRule
+
+
+class Dates(_Strict):
+    timezone: str | None = None
+    formats: dict[str, str] = Field(default_factory=dict)
+    dayfirst: bool = False
+
+
+class RuleAction(str, Enum):
+    QUARANTINE = "quarantine"
+    FLAG = "flag"
+
+
+class Rules(_Strict):
+    """What to do with contract breaches that some sources legitimately contain."""
+
+    backwards_stages: RuleAction = RuleAction.QUARANTINE
+    duplicate_rows: RuleAction = RuleAction.QUARANTINE
+    future_dates: RuleAction = RuleAction.QUARANTINE
+
+
+class SourceMapping(_Strict):
+    """A parsed ``source.yaml``; ``base_dir`` resolves relative paths."""
+
+    preset: str | None = None
+    leads: FileSource = FileSource()
+    columns: dict[str, str] = Field(default_factory=dict)
+    flags: dict[str, str] = Field(default_factory=dict)
+    flag_true_values: list[str] = Field(default_factory=lambda: ["1", "yes", "y", "true", "t", "won"])
+    id: IdSpec | None = None
+    dates: Dates = Dates()
+    values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    joins: list[Join] = Field(default_factory=list)
+    spend: SpendSource | None = None
+    rules: Rules = Rules()
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SourceMapping":
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {list(PRESETS)}, got {self.preset!r}")
+        if "lead_id" not in self.columns and self.id is None:
+            raise ValueError("columns.lead_id is missing: map your id column (columns: {lead_id: <your column>}) "
+                             "or let the toolkit make one (id: {generate: row_number})")
+        return self
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def preset_mapping(name: str) -> dict[str, Any]:
+    """The mapping keys a preset provides (see ``sla_toolkit/presets/<name>.yaml``)."""
+    text = resources.files("sla_toolkit").joinpath("presets", f"{name}.yaml").read_text(encoding="utf-8")
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def mapping_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None = None) -> SourceMapping:
+    """Validate a parsed mapping, applying its preset first; raises :class:`SpecError` listing every problem."""
+    if not isinstance(data, dict):
+        raise SpecError(source, [("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
+    preset = data.get("preset")
+    if isinstance(preset, str) and preset in PRESETS:
+        data = _merge(preset_mapping(preset), data)
+    try:
+        return SourceMapping.model_validate({**data, "base_dir": base_dir or Path(".")})
+    except ValidationError as exc:
+        raise SpecError(source, [(_format_location(e["loc"]), _friendly(e)) for e in exc.errors()]) from None
+
+
+def load_mapping(path: str | Path) -> SourceMapping:
+    """Load a ``source.yaml``; relative file paths inside it are relative to the yaml file."""
+    path = Path(path)
+    return mapping_from_dict(read_yaml(path), str(path), base_dir=path.resolve().parent)

@@ -1,0 +1,176 @@
+"""Read one source (CSV, Parquet, Excel, SQL query or Python hook) into a raw DataFrame.
+
+Whole-file problems raise :class:`SourceError` naming the file, what was found and what to change.
+Every row keeps where it came from (``_source_file``, ``_source_row``: the line in a CSV, 1 = header).
+"""
+from __future__ import annotations
+
+import csv
+import importlib
+import inspect
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import SourceError
+from .mapping import FileSource, SourceMapping
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+_SNIFF_BYTES = 65536
+_DELIMITERS = ",;\t|"
+
+
+def read_source(source: FileSource, mapping: SourceMapping, role: str) -> pd.DataFrame:
+    """Read every row of ``source``; ``role`` ('leads', 'joins[0]', 'spend') appears in error fixes."""
+    if source.sql:
+        return _read_sql(source, role)
+    if source.hook:
+        return _read_hook(source, mapping, role)
+    files = source.file_list
+    if not files:
+        raise SourceError("source.yaml", f"no file given for {role}",
+                          fix=f"set {role}.path (or paths, sql, hook) in source.yaml")
+    frames = [_read_file(mapping.resolve(name), source, role) for name in files]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _file_format(path: Path, source: FileSource) -> str:
+    if source.format:
+        return source.format
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return "excel"
+    return "csv"
+
+
+def _read_file(path: Path, source: FileSource, role: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise SourceError(str(path), "file not found", fix=f"check {role}.path in source.yaml (relative paths "
+                          "are relative to source.yaml) or pass the file on the command line")
+    if path.stat().st_size == 0:
+        raise SourceError(str(path), "the file is empty (0 bytes)", fix="export the data again")
+    kind = _file_format(path, source)
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+            rows = range(1, len(frame) + 1)
+        elif kind == "excel":
+            frame = pd.read_excel(path, sheet_name=source.sheet or 0)
+            rows = range(2, len(frame) + 2)
+        else:
+            frame, rows = _read_csv(path, source, role)
+    except SourceError:
+        raise
+    except Exception as exc:  # the reader libraries raise many types for corrupt files
+        raise SourceError(str(path), f"cannot be read as {kind} ({type(exc).__name__}: {exc})",
+                          fix=f"check the file, or set {role}.format in source.yaml") from None
+    if frame.empty:
+        raise SourceError(str(path), "the file has a header but no data rows",
+                          found=f"columns {list(frame.columns)}", fix="export the data again")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame[SOURCE_FILE] = path.name
+    frame[SOURCE_ROW] = list(rows)
+    return frame
+
+
+def _read_csv(path: Path, source: FileSource, role: str) -> tuple[pd.DataFrame, list[int]]:
+    head = path.read_bytes()[:_SNIFF_BYTES]
+    if b"\x00" in head:
+        raise SourceError(str(path), "this is a binary file, not CSV text (it contains NUL bytes)",
+                          fix=f"export as CSV, or set {role}.format to parquet or excel in source.yaml")
+    try:
+        text = head.decode(source.encoding)
+    except UnicodeDecodeError as exc:
+        if len(head) < _SNIFF_BYTES or exc.start < len(head) - 4:
+            raise SourceError(str(path), f"cannot be decoded as {source.encoding} (byte {exc.start}: "
+                              f"{head[exc.start:exc.start + 4]!r})",
+                              fix=f"set {role}.encoding in source.yaml (e.g. latin-1 or cp1252)") from None
+        text = head[:exc.start].decode(source.encoding)
+    except LookupError:
+        raise SourceError(str(path), f"unknown encoding {source.encoding!r}",
+                          fix=f"set {role}.encoding to e.g. utf-8 or latin-1") from None
+    if not text.strip():
+        raise SourceError(str(path), "the file has no text (only blank lines)", fix="export the data again")
+    delimiter = source.delimiter or _sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(path, sep=delimiter, quotechar=source.quotechar, encoding=source.encoding,
+                            skipinitialspace=False, low_memory=False, on_bad_lines="error")
+    except UnicodeDecodeError as exc:
+        raise SourceError(str(path), f"cannot be decoded as {source.encoding} ({exc.reason} at byte {exc.start})",
+                          fix=f"set {role}.encoding in source.yaml (e.g. latin-1 or cp1252)") from None
+    except pd.errors.ParserError as exc:
+        raise SourceError(str(path), f"malformed CSV ({exc})",
+                          fix=f"check quoting, or set {role}.delimiter / {role}.quotechar in source.yaml") from None
+    except pd.errors.EmptyDataError:
+        raise SourceError(str(path), "the file has no columns", fix="export the data again") from None
+    header = text.splitlines()[0]
+    if frame.shape[1] == 1:
+        other = [d for d in _DELIMITERS if d != delimiter and header.count(d) >= 1]
+        if other:
+            shown = "TAB" if other[0] == "\t" else other[0]
+            raise SourceError(str(path), f"only one column was found with delimiter {delimiter!r}, but the header "
+                              f"contains {shown!r}", found=f"header {header[:120]!r}",
+                              fix=f"set {role}.delimiter: {shown!r} in source.yaml")
+    # Line numbers in the file (header = line 1); exact when no field spans several lines.
+    return frame, list(range(2, len(frame) + 2))
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = text.splitlines()[0]
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get(source.sql.url_env)
+    label = f"SQL source (${source.sql.url_env})"
+    if not url:
+        raise SourceError(label, f"environment variable {source.sql.url_env} is not set",
+                          fix=f"export {source.sql.url_env}=<SQLAlchemy URL> before running; the URL never goes "
+                              "into source.yaml or a notebook")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            frame = pd.read_sql_query(text(source.sql.query), connection)
+    except Exception as exc:
+        # The URL may hold a password: name the variable, never the URL.
+        raise SourceError(label, f"the query failed ({type(exc).__name__})",
+                          fix=f"check {role}.sql.query and the database behind ${source.sql.url_env}") from None
+    finally:
+        engine.dispose()
+    if frame.empty:
+        raise SourceError(label, "the query returned no rows", fix=f"check {role}.sql.query")
+    frame[SOURCE_FILE] = f"sql:{source.sql.url_env}"
+    frame[SOURCE_ROW] = range(1, len(frame) + 1)
+    return frame
+
+
+def _read_hook(source: FileSource, mapping: SourceMapping, role: str) -> pd.DataFrame:
+    module_name, function_name = source.hook.split(":")
+    label = f"hook {source.hook}"
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise SourceError(label, f"cannot be imported ({exc})",
+                          fix=f"make {module_name} importable (e.g. on PYTHONPATH) or fix {role}.hook") from None
+    wants_dir = len(inspect.signature(function).parameters) > 0
+    frame = function(mapping.base_dir) if wants_dir else function()
+    if not isinstance(frame, pd.DataFrame):
+        raise SourceError(label, f"returned {type(frame).__name__}, not a pandas DataFrame",
+                          fix="return a DataFrame from the hook")
+    if frame.empty:
+        raise SourceError(label, "returned no rows", fix="check the hook")
+    frame = frame.reset_index(drop=True)
+    frame[SOURCE_FILE] = label
+    frame[SOURCE_ROW] = range(1, len(frame) + 1)
+    return frame

@@ -1,0 +1,104 @@
+"""The lead-table contract as a pandera schema, and the split into accepted and quarantined rows.
+
+Every failing row is kept with every reason it failed (pandera's lazy validation collects them
+all at once); nothing is dropped silently: accepted + quarantined = input rows, always.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .spec import SlaSpec
+from .types import stage_column
+
+
+@dataclass(frozen=True)
+class ContractRules:
+    """Which breaches quarantine a row and which are only flagged (kept, counted, explained)."""
+
+    timestamps_required: bool
+    as_of: pd.Timestamp
+    quarantine_backwards: bool = True
+    quarantine_future: bool = True
+
+
+def _timeline(spec: SlaSpec, frame: pd.DataFrame) -> list[str]:
+    columns = ["created_at"] + [stage_column(s) for s in spec.funnel.stages[1:]]
+    return [c for c in columns if c in frame]
+
+
+def backwards_mask(frame: pd.DataFrame, spec: SlaSpec) -> pd.Series:
+    """True where a later stage's timestamp is earlier than an earlier stage's."""
+    columns = _timeline(spec, frame)
+    bad = pd.Series(False, index=frame.index)
+    latest = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    for column in columns:
+        values = frame[column].astype("datetime64[us]")
+        bad |= values.notna() & latest.notna() & (values < latest)
+        latest = latest.where(latest.notna() & (values.isna() | (latest >= values)), values)
+    return bad
+
+
+def _date_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+
+
+def contract_schema(spec: SlaSpec, frame: pd.DataFrame, rules: ContractRules) -> pa.DataFrameSchema:
+    """The pandera schema of the canonical lead table for this spec and these rules."""
+    limit = rules.as_of
+    columns: dict[str, pa.Column] = {
+        "lead_id": pa.Column(str, nullable=False, unique=True, report_duplicates="exclude_first",
+                             title="lead id"),
+    }
+    if rules.quarantine_future:
+        for column in _date_columns(frame):
+            columns[column] = pa.Column(
+                nullable=True, required=False,
+                checks=pa.Check(lambda s, _lim=limit: s.isna() | (s <= _lim), element_wise=False,
+                                name=f"not after {limit.date()}"),
+            )
+    if rules.timestamps_required:
+        columns["created_at"] = pa.Column(nullable=False, required=True,
+                                          checks=columns.get("created_at", pa.Column()).checks)
+    if "revenue" in frame:
+        columns["revenue"] = pa.Column(float, nullable=True, checks=pa.Check.ge(0), coerce=True)
+    checks = []
+    if rules.quarantine_backwards:
+        checks.append(pa.Check(lambda df: ~backwards_mask(df, spec), name="stages in time order"))
+    return pa.DataFrameSchema(columns, checks=checks, strict=False)
+
+
+_REASONS = {
+    "not_nullable": "missing {column}",
+    "field_uniqueness": "duplicate lead_id",
+    "stages in time order": "stage timestamps go backwards",
+    "greater_than_or_equal_to(0)": "negative {column}",
+}
+
+
+def _reason(row: pd.Series) -> str:
+    check = str(row["check"])
+    column = row["column"] if isinstance(row["column"], str) else ""
+    if check.startswith("not after"):
+        return f"{column} in the future ({check})"
+    template = _REASONS.get(check)
+    if template:
+        return template.format(column=column)
+    return f"{column}: failed {check}".strip(": ")
+
+
+def contract_violations(frame: pd.DataFrame, spec: SlaSpec, rules: ContractRules) -> pd.Series:
+    """Reasons per failing row (index = row label, value = '; '-joined reasons), all found at once."""
+    schema = contract_schema(spec, frame, rules)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        cases = cases[cases["index"].notna()].copy()
+        cases["reason"] = cases.apply(_reason, axis=1)
+        grouped = cases.groupby("index")["reason"].agg(lambda r: "; ".join(dict.fromkeys(r)))
+        grouped.index = grouped.index.astype(frame.index.dtype)
+        return grouped
+    return pd.Series(dtype="str")
