@@ -165,6 +165,7 @@ class Analysis(_Strict):
     on_track_probability: Rate = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
+    max_quarantine_share: Rate = 0.01
     cohort: str = Field(default="month", pattern="^(week|month)$")
     simulations: PositiveInt = 4000
     seed: int = 0
@@ -185,6 +186,15 @@ class SlaSpec(_Strict):
     features: list[str] = Field(default_factory=list)
     leaky: list[str] = Field(default_factory=list)
     analysis: Analysis = Analysis()
+    channel_mix: dict[str, Rate] | None = None
+
+    @model_validator(mode="after")
+    def _mix_sums_to_one(self) -> "SlaSpec":
+        if self.channel_mix:
+            total = sum(self.channel_mix.values())
+            if abs(total - 1.0) > 0.01:
+                raise ValueError(f"channel_mix shares must add up to 1, got {total:.3f}")
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SlaSpec":
