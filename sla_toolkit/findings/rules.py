@@ -1,0 +1,341 @@
+"""The pre-declared rules that turn analysis tables into findings.
+
+Every rule states its criterion up front. A finding of kind ``worked`` or ``adjust`` about a
+comparison requires, all at once: a Benjamini–Hochberg q-value below ``spec.analysis.alpha``
+computed over *every* test in the report (one family), n at or above ``spec.analysis.min_n`` on
+both sides, and an effect of at least ``spec.analysis.min_effect``. Whatever fails is listed as
+"no clear evidence either way" with the reason.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from ..types import FindingKind, Status
+from .inputs import FindingInputs
+from .model import Confidence, Evidence, Finding, Findings, NoEvidence
+from .wording import humanize, interval, money, pct, points, qtext
+
+_KIND_ORDER = {FindingKind.ADJUST: 0, FindingKind.WORKED: 1, FindingKind.WATCH: 2}
+
+
+def derive_findings(inputs: FindingInputs) -> Findings:
+    """Apply every rule; returns findings ranked by impact within each kind."""
+    family = _test_family(inputs)
+    items: list[Finding] = []
+    silent: list[NoEvidence] = []
+    for rule in (_check_rules, _breakdown_rules, _follow_up_rules, _pacing_rules, _cost_rules, _quality_rules):
+        found, quiet = rule(inputs, family)
+        items += found
+        silent += quiet
+    items.sort(key=lambda f: (_KIND_ORDER[f.kind], -abs(f.impact_customers)))
+    return Findings(tuple(items), tuple(silent))
+
+
+# -- one multiple-testing family for the whole report ---------------------------------------------
+def _test_family(inputs: FindingInputs) -> dict[str, float]:
+    """q-values keyed by test id, Benjamini–Hochberg over every p-value the report uses."""
+    p_values: dict[str, float] = {}
+    for row in _rows(inputs.checks):
+        p = _check_p_value(row)
+        if not math.isnan(p):
+            p_values[f"check:{row['name']}"] = p
+    for row in _rows(inputs.breakdowns):
+        if row["status"] == "tested" and not _nan(row["p_value"]):
+            p_values[_breakdown_id(row)] = float(row["p_value"])
+    if inputs.follow_up is not None and not math.isnan(inputs.follow_up.p_value):
+        p_values["follow_up:association"] = inputs.follow_up.p_value
+    for row in _rows(inputs.costs):
+        if not _nan(row.get("p_value")):
+            p_values[f"cost:{row['channel']}"] = float(row["p_value"])
+    if not p_values:
+        return {}
+    keys = list(p_values)
+    _, q_values, _, _ = multipletests([p_values[k] for k in keys], alpha=inputs.spec.analysis.alpha,
+                                      method="fdr_bh")
+    return dict(zip(keys, map(float, q_values)))
+
+
+def _check_p_value(row: dict) -> float:
+    """Two-sided p-value of estimate = target, from the check's interval (normal approximation)."""
+    if row["status"] not in (Status.MET.value, Status.MISSED.value, Status.AT_RISK.value):
+        return float("nan")
+    if row.get("kind") != "rate" or any(_nan(row.get(k)) for k in ("estimate", "low", "high", "target")):
+        return float("nan")
+    se = (float(row["high"]) - float(row["low"])) / (2 * sps.norm.ppf(0.975))
+    if se <= 0:
+        return float("nan")
+    return float(2 * sps.norm.sf(abs(float(row["estimate"]) - float(row["target"])) / se))
+
+
+# -- SLA checks -----------------------------------------------------------------------------------
+def _check_rules(inputs: FindingInputs, family: dict[str, float]):
+    spec, found, quiet = inputs.spec, [], []
+    rate_rows = [r for r in _rows(inputs.checks) if r.get("kind") == "rate" and r["status"] == Status.MISSED.value]
+    bottleneck = min(rate_rows, key=lambda r: float(r["estimate"]) / float(r["target"]),
+                     default=None) if rate_rows else None
+    for row in _rows(inputs.checks):
+        status, name = row["status"], row["name"]
+        q = family.get(f"check:{name}", float("nan"))
+        evidence = Evidence(_f(row["estimate"]), _f(row["low"]), _f(row["high"]), _i(row["n"]),
+                            _check_p_value(row), q, _unit(row))
+        if status in (Status.INSUFFICIENT_DATA.value, Status.NOT_APPLICABLE.value):
+            quiet.append(NoEvidence(f"check:{name}", f"{status}: {row.get('reason', '')}".strip(": ")))
+            continue
+        shown = _fmt(row["estimate"], evidence.unit)
+        target = _fmt(row["target"], evidence.unit)
+        span = interval(evidence.low, evidence.high, _ci_unit(evidence.unit), spec.analysis.confidence)
+        impact = _check_impact(row, inputs)
+        if status == Status.MISSED.value:
+            is_bottleneck = bottleneck is not None and row["name"] == bottleneck["name"]
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+                        "the target was missed" + (", the weakest step of the funnel against its target."
+                                                   if is_bottleneck else "."))
+            found.append(Finding(FindingKind.ADJUST, f"check:{name}", sentence, evidence, _check_action(row),
+                                 f"SLA scorecard: {name}", _confidence(evidence, spec), impact,
+                                 "bottleneck" if is_bottleneck else "check_missed"))
+        elif status == Status.AT_RISK.value:
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+                        "short of the target, but the interval still includes it.")
+            found.append(Finding(FindingKind.WATCH, f"check:{name}", sentence, evidence,
+                                 "Keep measuring; act if the next pacing runs stay below target.",
+                                 f"SLA scorecard: {name}", Confidence.LOW, impact, "check_at_risk"))
+        elif _clearly_met(row) and (row.get("kind") != "rate" or q < spec.analysis.alpha):
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+                        "met with a margin the data confirms.")
+            found.append(Finding(FindingKind.WORKED, f"check:{name}", sentence, evidence,
+                                 "Keep the current practice for this step.", f"SLA scorecard: {name}",
+                                 _confidence(evidence, spec), impact, "check_met"))
+        else:
+            quiet.append(NoEvidence(f"check:{name}", "met, but the interval still includes the target"))
+    return found, quiet
+
+
+def _clearly_met(row: dict) -> bool:
+    if row["status"] != Status.MET.value or _nan(row.get("low")) or _nan(row.get("high")):
+        return False
+    if row.get("direction") == "at_most":
+        return float(row["high"]) <= float(row["target"])
+    return float(row["low"]) >= float(row["target"])
+
+
+def _check_impact(row: dict, inputs: FindingInputs) -> float:
+    if row.get("kind") == "rate" and isinstance(row.get("transition"), str) and "->" in row["transition"]:
+        to_stage = row["transition"].split("->")[1]
+        downstream = inputs.downstream_to_customer.get(to_stage, float("nan"))
+        value = (float(row["estimate"]) - float(row["target"])) * _i(row["n"]) * downstream
+        return 0.0 if math.isnan(value) else float(value)
+    if row.get("kind") == "volume" and "customer" in str(row["name"]):
+        return float(row["estimate"]) - float(row["target"])
+    return 0.0
+
+
+def _check_action(row: dict) -> str:
+    kind = row.get("kind")
+    if kind == "rate":
+        return (f"Review the {row['transition']} hand-off: qualification criteria, lead quality by source and "
+                "sales capacity; re-check it in the next daily pacing runs.")
+    if kind == "follow_up":
+        return "Agree with sales how to meet the follow-up promise (routing, capacity, alerts for untouched leads)."
+    if kind == "volume":
+        return "Raise lead volume or conversion to close the gap; see the pacing section for leads needed per day."
+    return "Review spend and targeting for this KPI before the next cycle."
+
+
+# -- breakdowns -----------------------------------------------------------------------------------
+def _breakdown_id(row: dict) -> str:
+    return f"breakdown:{row['dimension']}={row['level']}:{row['transition']}"
+
+
+def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
+    spec, found, quiet = inputs.spec, [], []
+    for row in _rows(inputs.breakdowns):
+        topic = _breakdown_id(row)
+        if row["status"] != "tested":
+            quiet.append(NoEvidence(topic, f"insufficient data: n = {_i(row['n'])} below the minimum "
+                                           f"{spec.analysis.min_n}"))
+            continue
+        q = family.get(topic, float("nan"))
+        lift = _f(row["lift"])
+        evidence = Evidence(_f(row["rate"]), _f(row["lift_low"]), _f(row["lift_high"]), _i(row["n"]),
+                            _f(row["p_value"]), q, "points")
+        enough = _i(row["n"]) >= spec.analysis.min_n and _i(row.get("rest_n", spec.analysis.min_n)) >= spec.analysis.min_n
+        if not (enough and q < spec.analysis.alpha and abs(lift) >= spec.analysis.min_effect):
+            why = (f"{qtext(q) or 'not tested'}, difference {points(lift)}" if enough
+                   else f"n = {_i(row['n'])} below the minimum")
+            quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})"))
+            continue
+        better = lift > 0
+        from_stage, to_stage = row["transition"].split("->")
+        who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
+                                        else f" ({row['dimension']})")
+        sentence = (f"{who} converted {pct(_f(row['rate']))} of {from_stage.upper()}s into {to_stage.upper()}s, "
+                    f"{points(lift)} {'above' if better else 'below'} the rest "
+                    f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
+                    f"{qtext(q)}; n = {_i(row['n']):,}).")
+        action = (f"Keep {humanize(row['level'])} in the mix; a larger share is a hypothesis to test next cycle "
+                  "(an association, not proof that it would hold at higher volume)." if better else
+                  f"Review {humanize(row['level'])}'s targeting, lead quality and hand-off before spending more on "
+                  "it; compare with the best performers.")
+        impact = lift * _i(row["n"]) * inputs.downstream_to_customer.get(to_stage, float("nan"))
+        found.append(Finding(FindingKind.WORKED if better else FindingKind.ADJUST, topic, sentence, evidence,
+                             action, f"Breakdown by {row['dimension']} ({row['transition']})",
+                             _confidence(evidence, spec), 0.0 if math.isnan(impact) else float(impact),
+                             "breakdown"))
+    return found, quiet
+
+
+# -- follow-up, pacing, costs, data quality -------------------------------------------------------
+def _follow_up_rules(inputs: FindingInputs, family: dict[str, float]):
+    f, spec = inputs.follow_up, inputs.spec
+    if f is None:
+        return [], []
+    q = family.get("follow_up:association", float("nan"))
+    topic = "follow_up:response_time"
+    evidence = Evidence(f.rate_late, f.diff_low, f.diff_high, f.n_late + f.n_on_time, f.p_value, q, "points")
+    if min(f.n_late, f.n_on_time) < spec.analysis.min_n:
+        return [], [NoEvidence(topic, f"insufficient data: {f.n_late} late and {f.n_on_time} on-time leads")]
+    hurt = f.diff < 0
+    if not (q < spec.analysis.alpha and abs(f.diff) >= spec.analysis.min_effect and hurt):
+        return [], [NoEvidence(topic, f"no clear link between response time and {f.transition} "
+                                      f"({qtext(q)}, difference {points(f.diff)})")]
+    sentence = (f"Leads first contacted later than the promised {f.within_hours:g} hours converted "
+                f"{pct(f.rate_late)} at {f.transition}, against {pct(f.rate_on_time)} for leads contacted in time: "
+                f"{points(f.diff)} lower ({interval(f.diff_low, f.diff_high, 'points', spec.analysis.confidence)}; "
+                f"{qtext(q)}; n = {f.n_late:,} late, {f.n_on_time:,} on time). This is an association: slow "
+                "follow-up and weaker leads may go together.")
+    to_stage = f.transition.split("->")[1]
+    impact = f.diff * f.n_late * inputs.downstream_to_customer.get(to_stage, float("nan"))
+    return [Finding(FindingKind.ADJUST, topic, sentence, evidence,
+                    f"Enforce the {f.within_hours:g}-hour follow-up promise (routing, alerts for untouched leads) "
+                    "and check next cycle whether late leads still convert less.", "Follow-up SLA",
+                    _confidence(evidence, spec), 0.0 if math.isnan(impact) else float(impact),
+                    "follow_up")], []
+
+
+def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
+    p = inputs.pacing
+    if p is None:
+        return [], []
+    topic = "pacing:deadline"
+    evidence = Evidence(p.expected, p.low, p.high, p.customers_so_far, unit="count")
+    status = p.status.upper()
+    if status in ("ON_TRACK", "MET"):
+        return [], [NoEvidence(topic, f"on track: {pct(p.probability, 0)} probability of reaching "
+                                      f"{p.target:,.0f} customers")]
+    if status in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
+        return [], [NoEvidence(topic, f"pacing: {status}")]
+    sentence = (f"At the current pace {p.expected:,.0f} customers are expected by the deadline "
+                f"(90% interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
+                f"{pct(p.probability, 0)} chance of reaching it.")
+    per_day = ("" if math.isnan(p.leads_needed_per_day) or p.days_left <= 0 else
+               f" About {p.leads_needed_per_day:,.0f} new leads per day are needed for the remaining "
+               f"{p.days_left} days.")
+    kind = FindingKind.ADJUST if status in ("OFF_TRACK", "MISSED") else FindingKind.WATCH
+    return [Finding(kind, topic, sentence, evidence,
+                    ("Close the gap:" + per_day) if per_day else "Close the gap with more leads or better conversion.",
+                    "Pacing", Confidence.MEDIUM if kind is FindingKind.ADJUST else Confidence.LOW,
+                    float(p.expected - p.target), "pacing")], []
+
+
+def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
+    spec, found, quiet = inputs.spec, [], []
+    for row in _rows(inputs.costs):
+        topic = f"cost:{row['channel']}"
+        q = family.get(topic, float("nan"))
+        if _nan(row.get("p_value")):
+            quiet.append(NoEvidence(topic, "cost per customer: too few customers to compare"))
+            continue
+        rest = float(row["rest_spend"]) / float(row["rest_customers"]) if row["rest_customers"] else float("nan")
+        cheaper = float(row["cost_per_customer"]) < rest
+        evidence = Evidence(_f(row["cost_per_customer"]), _f(row["low"]), _f(row["high"]), _i(row["customers"]),
+                            float(row["p_value"]), q, "money")
+        if not q < spec.analysis.alpha:
+            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})"))
+            continue
+        sentence = (f"{humanize(row['channel'])} cost {money(float(row['cost_per_customer']))} per customer "
+                    f"({interval(evidence.low, evidence.high, 'money', spec.analysis.confidence)}; "
+                    f"{int(row['customers']):,} customers) against {money(rest)} for the other channels ({qtext(q)}).")
+        action = ("Shift budget toward it within the proposal's bounds, as a hypothesis to test." if cheaper else
+                  "Cut or retarget its spend within the proposal's bounds, as a hypothesis to test.")
+        gained = float(row["spend"]) / rest - float(row["customers"]) if rest and not math.isnan(rest) else 0.0
+        found.append(Finding(FindingKind.WORKED if cheaper else FindingKind.ADJUST, topic, sentence, evidence,
+                             action, "Spend and cost per customer", _confidence(evidence, spec), -gained, "cost"))
+    return found, quiet
+
+
+def _quality_rules(inputs: FindingInputs, family: dict[str, float]):
+    if not inputs.input_rows:
+        return [], []
+    share = inputs.quarantined_rows / inputs.input_rows
+    topic = "data_quality:quarantine"
+    if share <= inputs.spec.analysis.max_quarantine_share:
+        return [], []
+    top = ", ".join(f"{reason} ({n:,})" for reason, n in list(inputs.quarantine_reasons.items())[:3])
+    sentence = (f"{inputs.quarantined_rows:,} of {inputs.input_rows:,} input rows ({pct(share)}) were set aside "
+                f"because they break the data contract: {top}. Results describe the accepted rows only.")
+    kind = FindingKind.ADJUST if share > 5 * inputs.spec.analysis.max_quarantine_share else FindingKind.WATCH
+    evidence = Evidence(share, float("nan"), float("nan"), inputs.input_rows, unit="rate")
+    return [Finding(kind, topic, sentence, evidence,
+                    "Fix the export or the CRM fields behind the main reasons (see quarantine.csv).", "Data quality",
+                    Confidence.HIGH, 0.0, "data_quality")], []
+
+
+# -- small helpers --------------------------------------------------------------------------------
+def _rows(frame: pd.DataFrame | None) -> list[dict]:
+    return [] if frame is None or frame.empty else frame.to_dict("records")
+
+
+def _nan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _f(value) -> float:
+    return float("nan") if _nan(value) else float(value)
+
+
+def _i(value) -> int:
+    return 0 if _nan(value) else int(value)
+
+
+def _unit(row: dict) -> str:
+    name = str(row["name"])
+    if row.get("kind") in ("rate", "follow_up"):
+        return "rate"
+    if name.startswith("cost") or name == "cac" or name.startswith("kpi:cost") or "cac" in name:
+        return "money"
+    return "count"
+
+
+def _ci_unit(unit: str) -> str:
+    return {"rate": "rate", "money": "money", "count": "count", "points": "points"}[unit]
+
+
+def _fmt(value, unit: str) -> str:
+    value = _f(value)
+    if unit == "rate":
+        return pct(value)
+    if unit == "money":
+        return money(value)
+    return f"{value:,.0f}"
+
+
+def _label(row: dict) -> str:
+    kind = row.get("kind")
+    if kind == "rate":
+        a, b = str(row["transition"]).split("->")
+        return f"The {a.upper()}-to-{b.upper()} conversion rate"
+    if kind == "follow_up":
+        return "The share of leads followed up within the promised time"
+    return f"{humanize(str(row['name']).replace('kpi:', '').replace('volume:', ''))}"
+
+
+def _confidence(evidence: Evidence, spec) -> Confidence:
+    if not np.isnan(evidence.q_value) and evidence.q_value < spec.analysis.alpha / 5 \
+            and evidence.n >= 3 * spec.analysis.min_n:
+        return Confidence.HIGH
+    return Confidence.MEDIUM

@@ -1,0 +1,47 @@
+"""Plain-language formatting for findings. Associations are never worded as causes."""
+from __future__ import annotations
+
+import math
+
+CAUSAL_PHRASES = ("caused", "causes", "because of", "drove", "drives", "driven by", "led to", "leads to",
+                  "resulted in", "due to", "thanks to", "made customers", "produced")
+
+
+def pct(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.{digits}f}%"
+
+
+def points(value: float, digits: int = 1) -> str:
+    return "n/a" if math.isnan(value) else f"{100 * abs(value):.{digits}f} points"
+
+
+def interval(low: float, high: float, unit: str = "rate", confidence: float = 0.95) -> str:
+    label = f"{round(100 * confidence)}% CI"
+    if unit == "points":
+        return f"{label} {100 * low:+.1f} to {100 * high:+.1f} points"
+    if unit == "money":
+        return f"{label} {money(low)}–{money(high)}"
+    if unit == "count":
+        return f"{label} {low:,.0f}–{high:,.0f}"
+    return f"{label} {pct(low)}–{pct(high)}"
+
+
+def money(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) or math.isinf(value) else f"{value:,.2f}"
+
+
+def qtext(q: float) -> str:
+    if q is None or math.isnan(q):
+        return ""
+    return "q < 0.001" if q < 0.001 else f"q = {q:.3f}"
+
+
+def humanize(level: str) -> str:
+    """``paid_search`` -> ``Paid search`` for sentences (the raw value stays in the evidence)."""
+    text = str(level).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else "(blank)"
+
+
+def is_causal(sentence: str) -> bool:
+    lowered = sentence.lower()
+    return any(phrase in lowered for phrase in CAUSAL_PHRASES)
