@@ -1,0 +1,106 @@
+"""Export an executed notebook to one self-contained HTML file: no code, no prompts, nothing from the network.
+
+nbconvert's ``lab`` template is used with a small override that drops the require.js, MathJax,
+Mermaid and widget loaders (all fetched from CDNs). Images are embedded as base64 ``data:`` URIs by
+nbconvert itself. After rendering, the page is scanned and refused if any script, stylesheet or frame
+would still load from the network.
+
+Cells tagged ``remove-cell`` are left out entirely, cells tagged ``remove-output`` keep no output; the
+``parameters`` and papermill ``injected-parameters`` cells are always left out.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import nbformat
+
+from ..errors import RunError
+from .sanitize import find_remote_resources
+
+TEMPLATE_NAME = "sla_report.html.j2"
+REMOVED_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell", "remove_cell"})
+REMOVED_OUTPUT_TAGS = frozenset({"remove-output", "remove_output"})
+
+# Status colours are offered as classes (``sla-status-met`` ...) for tables that want them.
+_REPORT_CSS = """
+main { max-width: 1100px; margin: 0 auto; padding: 1em 2em; }
+table.dataframe td, table.dataframe th { padding: 0.25em 0.6em; }
+.sla-status-met { background: #d8f0dc; }
+.sla-status-at_risk { background: #fff1c2; }
+.sla-status-missed { background: #f8d4d4; }
+.sla-status-insufficient_data, .sla-status-not_applicable { background: #ececec; }
+"""
+
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block extra_css -%}<style type="text/css">""" + _REPORT_CSS + """</style>{%- endblock extra_css -%}
+"""
+
+
+class OfflineReportError(RunError):
+    """The rendered report would load something from the network."""
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=TEMPLATE_NAME,
+        extra_loaders=[jinja2.DictLoader({TEMPLATE_NAME: _TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        require_js_url="",
+        mathjax_url="",
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=set(REMOVED_CELL_TAGS),
+                              remove_all_outputs_tags=set(REMOVED_OUTPUT_TAGS)),
+        enabled=True)
+    return exporter
+
+
+def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
+    """Render an executed notebook to the report's HTML text (``title`` is escaped by the template)."""
+    notebook = nbformat.from_dict(notebook)  # a copy: the caller's notebook keeps its metadata
+    notebook.metadata["title"] = str(title)
+    page, _ = _exporter().from_notebook_node(notebook, resources={"metadata": {"name": str(title)}})
+    return page
+
+
+def export_html(executed_notebook: Path | str | nbformat.NotebookNode, html_path: Path | str,
+                title: str) -> Path:
+    """Write ``html_path``: the executed notebook as a self-contained, code-free HTML report.
+
+    Parameters
+    ----------
+    executed_notebook:
+        Path of an executed ``.ipynb`` (or the notebook itself).
+    title:
+        The page title; user text is fine, it is escaped.
+
+    Raises
+    ------
+    OfflineReportError
+        If the page would still load a script, stylesheet or frame from the network.
+    """
+    if isinstance(executed_notebook, nbformat.NotebookNode):
+        notebook = executed_notebook
+    else:
+        notebook = nbformat.read(str(executed_notebook), as_version=4)
+    page = render_html(notebook, title)
+    remote = find_remote_resources(page)
+    if remote:
+        raise OfflineReportError(
+            f"report {html_path} would load from the network: {'; '.join(remote[:5])}"
+            f"{' ...' if len(remote) > 5 else ''}; remove these outputs or embed their content")
+    html_path = Path(html_path)
+    html_path.write_text(page, encoding="utf-8")
+    return html_path
