@@ -78,11 +78,10 @@ def propose_next_cycle(inputs: ProposalInputs) -> NextCycleProposal:
     changes: list[Change] = []
     comments: dict[tuple[str, ...], str] = {}
 
-    length = spec.period.end - spec.period.start
-    start = spec.period.end + dt.timedelta(days=1)
-    data["period"] = {"start": start.isoformat(), "end": (start + length).isoformat()}
-    changes.append(Change("period", f"{spec.period.start}..{spec.period.end}", f"{start}..{start + length}",
-                          "next cycle of the same length"))
+    start, end = _next_period(spec.period.start, spec.period.end)
+    data["period"] = {"start": start.isoformat(), "end": end.isoformat()}
+    changes.append(Change("period", f"{spec.period.start}..{spec.period.end}", f"{start}..{end}",
+                          "the next cycle of the same length"))
     data["name"] = _next_name(spec.name)
 
     _propose_lead_volume(inputs, data, changes, comments)
@@ -92,6 +91,16 @@ def propose_next_cycle(inputs: ProposalInputs) -> NextCycleProposal:
     proposed = spec_from_dict(data, "next-cycle proposal")
     text = _emit_yaml(proposed, changes, comments)
     return NextCycleProposal(proposed, text, tuple(changes))
+
+
+def _next_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Whole calendar months move by months (Q1 -> Q2); any other period by its length in days."""
+    new_start = end + dt.timedelta(days=1)
+    if start.day == 1 and new_start.day == 1:
+        months = (new_start.year - start.year) * 12 + new_start.month - start.month
+        new_end = (pd.Timestamp(new_start) + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date()
+        return new_start, new_end
+    return new_start, new_start + (end - start)
 
 
 def _next_name(name: str) -> str:
