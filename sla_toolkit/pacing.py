@@ -1,0 +1,271 @@
+"""Daily pacing: will the customer objective be reached by the deadline?
+
+Customers at the deadline = customers so far
++ conversions of leads already in the funnel: for an open lead created ``a`` days before the
+  as-of date and ``h`` days before the deadline, ``P = 1 - S(h) / S(a)``, from the Kaplan–Meier
+  curve of time from entering the funnel to the last stage, conditioned on the time elapsed.
+  Lost leads stay in this group: the curve already counts them as leads that did not convert,
+  so the conditional probability applies to all leads not converted yet (giving lost leads 0
+  while keeping that probability for the others would undercount);
++ conversions of leads still to arrive: inflow is Poisson with the daily rate seen since the
+  period start; a lead arriving ``u`` days from now converts by the deadline with ``1 - S(R - u)``.
+
+Uncertainty is simulated (``analysis.simulations`` runs, seed ``analysis.seed``), including the
+uncertainty of the estimates: each run draws the inflow rate from its Gamma posterior
+(Jeffreys prior) and the survival curve from independent Beta posteriors of the discrete hazard
+at each event time (their product has the KM curve as its mean). Conversions later than the
+longest follow-up seen are not projected (the curve is flat beyond it): early in a period the
+forecast is conservative, and the result says so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import Reason
+from .outcomes import as_of_view, has_timestamps, transition_outcomes
+from .results import ResultMixin
+from .spec import SlaSpec
+from .survival import fit_km
+from .types import Status, reached_column, stage_column
+
+PREDICTION_CONFIDENCE = 0.90
+_DAY = pd.Timedelta(days=1)
+_MAX_CURVE_POINTS = 1500
+_ARRIVAL_POINTS_PER_DAY = 4
+_MAX_ARRIVAL_POINTS = 400
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PacingResult(ResultMixin):
+    """Pace to the deadline at one as-of date. ``low``/``high`` bound a 90 % prediction interval."""
+
+    name: str
+    as_of: pd.Timestamp
+    deadline: pd.Timestamp
+    days_remaining: float
+    target_customers: int | None
+    customers_so_far: int
+    expected_from_open: float
+    expected_from_new: float
+    expected_customers: float
+    low: float
+    high: float
+    probability: float
+    status: Status
+    gap: float
+    leads_so_far: int
+    daily_leads: float
+    leads_needed_per_day: float
+    new_lead_conversion: float
+    n_not_converted: int
+    expected_leads: float = float("nan")
+    leads_low: float = float("nan")
+    leads_high: float = float("nan")
+    leads_probability: float = float("nan")
+    revenue_so_far: float = float("nan")
+    expected_revenue: float = float("nan")
+    revenue_probability: float = float("nan")
+    simulations: int = 0
+    seed: int = 0
+    reason: Reason = Reason.OK
+    note: str = ""
+    title = "Pacing to the deadline"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResult:
+    """Pacing of the customer objective at ``as_of`` (any date in the period, so it can run daily).
+
+    Example
+    -------
+    >>> print(format_pacing(pace(leads, spec, "2027-02-15")))  # doctest: +SKIP
+    """
+    start = pd.Timestamp(spec.period.start)
+    deadline = pd.Timestamp(spec.period.end) + _DAY
+    as_of = min(pd.Timestamp(as_of), deadline)
+    first, last = spec.funnel.first, spec.funnel.last
+    base = dict(name=spec.name, as_of=as_of, deadline=deadline, target_customers=spec.objectives.customers,
+                simulations=spec.analysis.simulations, seed=spec.analysis.seed)
+    if "created_at" not in leads or leads["created_at"].isna().all() or not has_timestamps(leads, last):
+        return _neutral(base, Reason.NO_TIMESTAMPS, Status.NOT_APPLICABLE,
+                        f"pacing needs created_at and {stage_column(last)} timestamps")
+    if as_of < start:
+        return _neutral(base, Reason.NOT_STARTED, Status.NOT_APPLICABLE, f"the period starts on {start.date()}")
+    view = as_of_view(leads, spec, as_of)
+    outcomes = transition_outcomes(view, spec, first, last, as_of)
+    timed = outcomes["entered"] & outcomes["duration_days"].notna()
+    survival = fit_km(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"])
+    customers_so_far = int(view[reached_column(last)].astype(bool).sum())
+    remaining = max((deadline - as_of) / _DAY, 0.0)
+    created = view["created_at"]
+    leads_so_far = int((created >= start).sum())
+    elapsed = max((as_of - start) / _DAY, 1.0)
+    open_mask = timed & ~outcomes["converted"]
+    waited = outcomes.loc[open_mask, "duration_days"].to_numpy(float)
+    horizon = ((deadline - created[open_mask]) / _DAY).to_numpy(float)
+    draws = _simulate(survival, waited, horizon, leads_so_far, elapsed, remaining, spec)
+    totals = customers_so_far + draws["open"] + draws["new"]
+    target = spec.objectives.customers
+    tail = (1 - PREDICTION_CONFIDENCE) / 2
+    low, high = np.quantile(totals, [tail, 1 - tail])
+    expected = float(totals.mean())
+    probability = float((totals >= target).mean()) if target else float("nan")
+    status, reason, note = _status(probability, survival, int(timed.sum()), spec)
+    expected_open = float(draws["open"].mean())
+    new_conversion = float(draws["new_conversion"].mean())
+    needed_new = (target - customers_so_far - expected_open) if target else float("nan")
+    per_day = _leads_per_day(needed_new, new_conversion, remaining)
+    longest = float(survival.time.max()) if survival is not None else 0.0
+    if survival is not None and longest < (deadline - start) / _DAY:
+        note = (note + "; " if note else "") + (f"conversions later than {longest:.0f} days after entry "
+                                                "(the longest follow-up so far) are not projected")
+    leads_total = leads_so_far + draws["arrivals"]
+    extra = _optional_objectives(view, spec, customers_so_far, totals, leads_total)
+    return PacingResult(
+        **base, days_remaining=remaining, customers_so_far=customers_so_far, expected_from_open=expected_open,
+        expected_from_new=float(draws["new"].mean()), expected_customers=expected, low=float(low), high=float(high),
+        probability=probability, status=status, gap=(target - expected) if target else float("nan"),
+        leads_so_far=leads_so_far, daily_leads=leads_so_far / elapsed, leads_needed_per_day=per_day,
+        new_lead_conversion=new_conversion, n_not_converted=int(open_mask.sum()), reason=reason, note=note, **extra)
+
+
+def format_pacing(result: PacingResult) -> str:
+    """A few lines for the terminal: status, probability, expected customers, gap, leads per day."""
+    head = (f"{result.name}: pacing as of {result.as_of:%Y-%m-%d}, deadline {result.deadline - _DAY:%Y-%m-%d} "
+            f"({result.days_remaining:.0f} days left)")
+    if result.status is Status.NOT_APPLICABLE and result.reason is not Reason.NO_TARGET:
+        return f"{head}\nStatus: NOT_APPLICABLE ({result.reason.value}): {result.note}"
+    target = f"{result.target_customers:,}" if result.target_customers else "no target"
+    lines = [head,
+             f"Status: {result.status.value}  P(reach {target} customers by the deadline) = "
+             f"{_percent(result.probability)}",
+             f"Customers: {result.customers_so_far:,} so far + {result.expected_from_open:,.1f} expected from "
+             f"{result.n_not_converted:,} leads not converted yet + {result.expected_from_new:,.1f} from new leads = "
+             f"{result.expected_customers:,.1f} (90% PI {result.low:,.0f}-{result.high:,.0f}); "
+             f"gap {result.gap:,.1f}",
+             f"Leads needed per remaining day: {_per_day(result.leads_needed_per_day)} "
+             f"(inflow so far {result.daily_leads:,.1f} per day; a new lead converts in time with "
+             f"p = {result.new_lead_conversion:.3f})"]
+    if result.note:
+        lines.append(f"Note: {result.note}")
+    return "\n".join(lines)
+
+
+def _simulate(survival, waited, horizon, leads_so_far: int, elapsed: float, remaining: float,
+              spec: SlaSpec) -> dict[str, np.ndarray]:
+    """Simulated conversions of open leads and of leads still to arrive (one value per run)."""
+    sims = spec.analysis.simulations
+    rng = np.random.default_rng(spec.analysis.seed)
+    n_points = min(max(math.ceil(remaining * _ARRIVAL_POINTS_PER_DAY), 1), _MAX_ARRIVAL_POINTS)
+    arrival_horizon = remaining - (np.arange(n_points) + 0.5) * remaining / n_points
+    rate = rng.gamma(leads_so_far + 0.5, 1 / elapsed, size=sims)
+    out = {"open": np.zeros(sims), "new": np.zeros(sims), "new_conversion": np.zeros(sims),
+           "arrivals": rng.poisson(rate * remaining).astype(float)}
+    if survival is None or survival.n_events.sum() == 0:
+        return out
+    times, events, at_risk = _pooled_curve(survival, max(horizon.max(initial=0.0), remaining))
+    pairs, counts = np.unique(np.stack([np.searchsorted(times, waited, side="right"),
+                                        np.searchsorted(times, horizon, side="right")]), axis=1,
+                              return_counts=True)
+    arrival_index = np.searchsorted(times, arrival_horizon, side="right")
+    for begin in range(0, sims, _CHUNK):
+        size = min(_CHUNK, sims - begin)
+        # column 0 of the curve is S(0) = 1: index i means "after the first i event times"
+        log_surv = np.zeros((size, times.size + 1))
+        log_surv[:, 1:] = np.cumsum(np.log1p(-_hazard_draws(events, at_risk, size, rng)), axis=1)
+        surv = np.exp(log_surv)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_open = np.where(surv[:, pairs[0]] > 0, 1 - surv[:, pairs[1]] / surv[:, pairs[0]], 0.0)
+        out["open"][begin:begin + size] = rng.binomial(counts, np.clip(p_open, 0, 1)).sum(axis=1)
+        new_conversion = (1 - surv[:, arrival_index]).mean(axis=1)
+        out["new_conversion"][begin:begin + size] = new_conversion
+        out["new"][begin:begin + size] = rng.poisson(rate[begin:begin + size] * remaining * new_conversion)
+    return out
+
+
+def _pooled_curve(survival, max_time: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Event times up to ``max_time`` with events and n at risk; beyond 1,500 times, neighbours are pooled."""
+    keep = survival.surv_times <= max_time
+    times, events, at_risk = survival.surv_times[keep], survival.n_events[keep], survival.n_risk[keep]
+    if times.size <= _MAX_CURVE_POINTS:
+        return times, events.astype(float), at_risk.astype(float)
+    block = np.arange(times.size) * _MAX_CURVE_POINTS // times.size
+    starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    ends = np.r_[starts[1:], times.size] - 1
+    return times[ends], np.add.reduceat(events, starts).astype(float), at_risk[starts].astype(float)
+
+
+def _hazard_draws(events: np.ndarray, at_risk: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Discrete hazards from Beta(d, n - d) (mean d / n, the KM factor); 1 where everyone at risk converted."""
+    survivors = at_risk - events
+    draws = rng.beta(events, np.where(survivors > 0, survivors, 1.0), size=(size, events.size))
+    return np.where(survivors > 0, np.minimum(draws, 1 - 1e-12), 1.0 - 1e-12)
+
+
+def _leads_per_day(needed_new: float, new_conversion: float, remaining: float) -> float:
+    if not np.isfinite(needed_new):
+        return float("nan")
+    if needed_new <= 0:
+        return 0.0
+    if remaining <= 0 or new_conversion <= 0:
+        return float("inf")
+    return needed_new / (new_conversion * remaining)
+
+
+def _status(probability: float, survival, n_timed: int, spec: SlaSpec) -> tuple[Status, Reason, str]:
+    analysis = spec.analysis
+    if spec.objectives.customers is None:
+        return Status.NOT_APPLICABLE, Reason.NO_TARGET, "no customers objective in the spec"
+    if n_timed < analysis.min_n:
+        return Status.INSUFFICIENT_DATA, Reason.INSUFFICIENT_N, f"{n_timed} leads < min_n {analysis.min_n}"
+    if survival is None or survival.n_events.sum() == 0:
+        return Status.INSUFFICIENT_DATA, Reason.NO_EVENTS, "no conversion yet: time to convert unknown"
+    if probability >= analysis.on_track_probability:
+        return Status.MET, Reason.OK, ""
+    if probability >= analysis.at_risk_probability:
+        return Status.AT_RISK, Reason.OK, ""
+    return Status.MISSED, Reason.OK, ""
+
+
+def _optional_objectives(view: pd.DataFrame, spec: SlaSpec, customers_so_far: int, totals: np.ndarray,
+                         leads_total: np.ndarray) -> dict[str, float]:
+    tail = (1 - PREDICTION_CONFIDENCE) / 2
+    extra = {"expected_leads": float(leads_total.mean())}
+    extra["leads_low"], extra["leads_high"] = (float(q) for q in np.quantile(leads_total, [tail, 1 - tail]))
+    if spec.objectives.leads:
+        extra["leads_probability"] = float((leads_total >= spec.objectives.leads).mean())
+    if "revenue" in view:
+        won = view[reached_column(spec.funnel.last)].astype(bool)
+        revenue = view.loc[won, "revenue"]
+        extra["revenue_so_far"] = float(revenue.sum())
+        per_customer = float(revenue.mean()) if revenue.notna().any() else 0.0
+        revenue_total = extra["revenue_so_far"] + (totals - customers_so_far) * per_customer
+        extra["expected_revenue"] = float(revenue_total.mean())
+        if spec.objectives.revenue:
+            extra["revenue_probability"] = float((revenue_total >= spec.objectives.revenue).mean())
+    return extra
+
+
+def _neutral(base: dict, reason: Reason, status: Status, note: str) -> PacingResult:
+    nan = float("nan")
+    return PacingResult(**base, days_remaining=nan, customers_so_far=0, expected_from_open=nan,
+                        expected_from_new=nan, expected_customers=nan, low=nan, high=nan, probability=nan,
+                        status=status, gap=nan, leads_so_far=0, daily_leads=nan, leads_needed_per_day=nan,
+                        new_lead_conversion=nan, n_not_converted=0, reason=reason, note=note)
+
+
+def _percent(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.0%}"
+
+
+def _per_day(value: float) -> str:
+    if not np.isfinite(value):
+        return "n/a" if np.isnan(value) else "not reachable (new leads can no longer convert in time)"
+    return f"{value:,.1f}"
