@@ -32,7 +32,7 @@ _SECONDS_PER_DAY = 86_400
 _LOST_DELAY_SIGMA = 0.8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Campaign:
     """A generated campaign: observed data, complete data, spec, and the truth behind them.
 
@@ -48,6 +48,10 @@ class Campaign:
     truth: CampaignTruth
     settings: GeneratorSettings
     as_of: pd.Timestamp
+
+    def observed_at(self, as_of: pd.Timestamp | str) -> pd.DataFrame:
+        """The lead table as an export at another moment would show it (e.g. each day of a pacing study)."""
+        return observe(self.full_leads, self.spec, pd.Timestamp(as_of), self.settings)
 
 
 def observation_time(settings: GeneratorSettings) -> pd.Timestamp:

@@ -256,7 +256,7 @@ class GeneratorSettings:
         """The bundled ``data/sample`` campaign: about 4,000 leads, Q1 2025, observed on 24 March."""
         base = cls.planted(seed=20250324, odds_ratio=1.8, late_follow_up_odds_ratio=0.6,
                            missed_transition="mql->sql")
-        return dataclasses.replace(base, name="Q1 2025 demand generation",
+        return dataclasses.replace(base, name="Q1 2025 demand generation", objective_ratio=1.1,
                                    period=PeriodSettings(as_of=dt.date(2025, 3, 24)),
                                    inflow=InflowSettings(38.0, 50.0))
 
@@ -351,8 +351,9 @@ def _problems(settings: GeneratorSettings) -> list[str]:
                   t.late_follow_up_odds_ratio]
         if min(ratios) <= 0:
             problems.append(f"{name}: odds ratios must be > 0")
-        if set(t.feature_log_odds) - feature_names:
-            problems.append(f"{name}: feature_log_odds names unknown features {sorted(set(t.feature_log_odds) - feature_names)}")
+        unknown_features = sorted(set(t.feature_log_odds) - feature_names)
+        if unknown_features:
+            problems.append(f"{name}: feature_log_odds names unknown features {unknown_features}")
         if t.late_follow_up_odds_ratio != 1.0 and i < fu_index:
             problems.append(f"{name}: a late follow-up effect needs the follow-up stage ({s.follow_up.stage}) "
                             "at or before the transition's source stage")

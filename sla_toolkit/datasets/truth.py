@@ -58,7 +58,7 @@ class TransitionTruth(ResultMixin):
         return pd.DataFrame(rows).assign(transition=self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CampaignTruth(ResultMixin):
     """Everything known by construction about a generated campaign.
 

@@ -18,6 +18,7 @@ from .generate import Campaign
 
 MISSING_PLACEHOLDER = "Select"
 DATE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_ACRONYMS = {"mql", "sql", "sal", "pql"}
 _SPEND_COLUMNS = {"date": "Date", "channel": "Channel", "campaign": "Campaign", "spend": "Spend"}
 
 
@@ -38,8 +39,8 @@ class CampaignPaths:
 
 
 def stage_label(stage: str) -> str:
-    """Human name of a stage as CRMs write it: short names upper-case (MQL), others capitalised."""
-    return stage.upper() if len(stage) <= 3 else stage.replace("_", " ").title()
+    """Human name of a stage as CRMs write it: acronyms upper-case (MQL), others capitalised (Customer)."""
+    return stage.upper() if stage in _ACRONYMS else stage.replace("_", " ").title()
 
 
 def crm_column_names(campaign: Campaign) -> dict[str, str]:
@@ -81,9 +82,9 @@ def _sla_yaml(campaign: Campaign) -> str:
     s = campaign.settings
     header = [
         f"# SLA for the synthetic campaign {s.name!r}, written by sla_toolkit.datasets (seed {s.seed}).",
-        "# Targets are per stage transition (share of the leads entering the first stage that reach the",
-        "# next within its window); windows_days are per stage; follow_up is sales' promise to contact",
-        "# leads reaching that stage within `within_hours`, for `share` of them.",
+        "# funnel.targets: per transition, the share of leads entering its first stage that reach the next",
+        "# stage within that stage's window (windows_days). follow_up: sales' promise to contact `share` of",
+        "# the leads reaching `stage` within `within_hours`. Figures come from the generator's true rates.",
     ]
     body = campaign.spec.model_dump(mode="python", exclude_none=True)
     return "\n".join(header) + "\n" + _dump(body)
