@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.rates import confint_poisson, test_poisson_2indep
+from statsmodels.stats import rates as poisson_rates
 
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -74,10 +74,10 @@ def channel_costs(leads: pd.DataFrame, spend: pd.DataFrame, spec: SlaSpec) -> Ch
 
 def _cost_interval(name: str, amount: float, count: int, alpha: float) -> dict[str, float]:
     if count == 0:
-        return {name: np.inf, f"{name}_low": float(amount / confint_poisson(0, 1.0, method="exact-c",
+        return {name: np.inf, f"{name}_low": float(amount / poisson_rates.confint_poisson(0, 1.0, method="exact-c",
                                                                                 alpha=alpha)[1]),
                 f"{name}_high": np.inf}
-    low_count, high_count = confint_poisson(count, 1.0, method="exact-c", alpha=alpha)
+    low_count, high_count = poisson_rates.confint_poisson(count, 1.0, method="exact-c", alpha=alpha)
     return {name: amount / count, f"{name}_low": float(amount / high_count),
             f"{name}_high": float(amount / low_count) if low_count > 0 else np.inf}
 
@@ -85,4 +85,4 @@ def _cost_interval(name: str, amount: float, count: int, alpha: float) -> dict[s
 def _compare(count: int, spend: float, rest_count: int, rest_spend: float) -> float:
     if min(count, rest_count) < MIN_CUSTOMERS_TO_COMPARE or spend <= 0 or rest_spend <= 0:
         return float("nan")
-    return float(test_poisson_2indep(count, spend, rest_count, rest_spend, method="score").pvalue)
+    return float(poisson_rates.test_poisson_2indep(count, spend, rest_count, rest_spend, method="score").pvalue)
