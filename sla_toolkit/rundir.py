@@ -28,6 +28,7 @@ import shutil
 import platform
 import socket
 import time
+import unicodedata
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -53,8 +54,11 @@ def slugify(name: str) -> str:
 
     >>> slugify("Q1 Inbound SLA (EMEA)")
     'q1-inbound-sla-emea'
+    >>> slugify("Été 2025")
+    'ete-2025'
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     if not slug:
         raise ParameterError(f"cannot make a folder name from SLA name {name!r}; give it letters or digits")
     return slug
