@@ -79,4 +79,3 @@ class Reason(str, Enum):
     NOT_STARTED = "not_started"
     NO_TARGET = "no_target"
     OK = "ok"
-    COLLINEAR = "collinear"
