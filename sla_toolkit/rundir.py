@@ -144,7 +144,12 @@ class RunFolder:
         if self.target.exists():
             old = self.sla_dir / f".{self.cycle_id}.old-{utc_stamp()}-{os.getpid()}"
             os.rename(self.target, old)
-        os.rename(self.path, self.target)  # crash window: between the two renames (see module docstring)
+        try:
+            os.rename(self.path, self.target)  # crash window: between the two renames (module docstring)
+        except OSError:
+            if old is not None:
+                os.rename(old, self.target)
+            raise
         self.path, self.final_path = None, self.target
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

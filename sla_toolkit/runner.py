@@ -25,12 +25,10 @@ import nbformat
 
 from .errors import ParameterError, RunError
 from .report.export import export_html
-from .report.failure import FailureSummary, write_failure_report
+from .report.failure import FailureSummary, with_failed_cell, write_failure_report
 from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
 
 KERNEL_NAME = "python3"
-INJECTED_TAG = "injected-parameters"
-ERROR_MARKER_TAG = "papermill-error-cell-tag"
 _SECRET_PARTS = frozenset({"url", "uri", "dsn", "password", "passwd", "pwd", "token", "secret", "apikey"})
 _TYPE_NAMES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 _TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0"}
@@ -276,39 +274,6 @@ def _interactive() -> bool:
     return sys.stderr.isatty()
 
 
-def _source_cell_index(executed: nbformat.NotebookNode, executed_index: int) -> int | None:
-    """Map papermill's cell index (counts the injected cell) to the index in the notebook as written."""
-    cells = [c for c in executed.cells if ERROR_MARKER_TAG not in c.metadata.get("tags", [])]
-    injected = [i for i, c in enumerate(cells) if INJECTED_TAG in c.metadata.get("tags", [])]
-    if injected and injected[0] == executed_index:
-        return None
-    return executed_index - (1 if injected and injected[0] < executed_index else 0)
-
-
-def _first_line(source: str) -> str:
-    return next((line.strip() for line in source.splitlines() if line.strip()), "")[:120]
-
-
-def _failure_from_saved(output_path: Path, name: str, input_path: Path, error_name: str,
-                        error_value: str) -> FailureSummary:
-    """Locate the cell that was running when execution stopped (timeouts, dead kernels)."""
-    summary = FailureSummary(step="execute", error_name=error_name, error_value=error_value, notebook=name,
-                             notebook_path=str(input_path))
-    if not output_path.exists():
-        return summary
-    executed = _read_notebook(output_path)
-    started = [i for i, c in enumerate(executed.cells)
-               if c.metadata.get("papermill", {}).get("start_time") and ERROR_MARKER_TAG
-               not in c.metadata.get("tags", [])]
-    if not started:
-        return summary
-    cell = executed.cells[started[-1]]
-    return FailureSummary(step="execute", error_name=error_name, error_value=error_value, notebook=name,
-                          notebook_path=str(input_path), cell_index=_source_cell_index(executed, started[-1]),
-                          execution_count=cell.get("execution_count"), cell_first_line=_first_line(cell.source),
-                          executed_notebook=str(output_path))
-
-
 def execute_notebook(input_path: Path | str, output_path: Path | str, parameters: Mapping[str, Any],
                      *, timeout_s: float | None, cwd: Path | str, progress: bool = True
                      ) -> nbformat.NotebookNode:
@@ -330,26 +295,25 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
 
     input_path, output_path = Path(input_path), Path(output_path)
     normalised = validate_parameters(input_path, parameters)
-    name = output_path.stem
+    failure = FailureSummary(step="execute", error_name="", error_value="", notebook=output_path.stem,
+                             notebook_path=str(input_path), executed_notebook=str(output_path))
     try:
         return papermill.execute_notebook(
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
             progress_bar=progress and _interactive(), log_output=False)
     except papermill.PapermillExecutionError as exc:
-        executed = _read_notebook(output_path)
-        raise NotebookRunError(FailureSummary(
-            step="execute", error_name=exc.ename, error_value=exc.evalue, notebook=name,
-            notebook_path=str(input_path), cell_index=_source_cell_index(executed, exc.cell_index),
-            execution_count=exc.exec_count, cell_first_line=_first_line(exc.source),
-            traceback="\n".join(exc.traceback), executed_notebook=str(output_path))) from None
-    except CellTimeoutError:
-        raise NotebookRunError(_failure_from_saved(
-            output_path, name, input_path, "CellTimeoutError",
-            f"cell did not finish within {timeout_s} s (the per-cell timeout)")) from None
-    except DeadKernelError as exc:
-        raise NotebookRunError(_failure_from_saved(output_path, name, input_path, "DeadKernelError",
-                                                   str(exc))) from None
+        failure = dataclasses.replace(failure, error_name=exc.ename, error_value=exc.evalue,
+                                      traceback="\n".join(exc.traceback))
+        raise NotebookRunError(with_failed_cell(failure, _read_notebook(output_path), exc.cell_index)) from None
+    except (CellTimeoutError, DeadKernelError) as exc:
+        failure = dataclasses.replace(
+            failure, error_name=type(exc).__name__,
+            error_value=f"cell did not finish within {timeout_s} s (the per-cell timeout)"
+            if isinstance(exc, CellTimeoutError) else str(exc))
+        if not output_path.exists():
+            raise NotebookRunError(dataclasses.replace(failure, executed_notebook=None)) from None
+        raise NotebookRunError(with_failed_cell(failure, _read_notebook(output_path))) from None
 
 
 # -- a whole run ----------------------------------------------------------------------------------------
@@ -438,11 +402,36 @@ def _validate_plan(plan: RunPlan) -> dict[str, dict[str, Any]]:
     return normalised
 
 
-def _summary_for(exc: BaseException, step: str) -> FailureSummary:
+def _record_failure(folder: RunFolder, log: RunLog, plan: RunPlan, step: str, exc: BaseException) -> Path:
+    """Write the failure report and run.log line, then move the folder aside; return where it went."""
     if isinstance(exc, NotebookRunError):
-        return exc.summary
-    return FailureSummary(step=step, error_name=type(exc).__name__, error_value=str(exc),
-                          traceback="".join(traceback.format_exception(exc)))
+        summary = exc.summary
+    else:
+        summary = FailureSummary(step=step, error_name=type(exc).__name__, error_value=str(exc),
+                                 traceback="".join(traceback.format_exception(exc)))
+    if summary.executed_notebook:  # the folder is about to move: name the file relative to it
+        summary = dataclasses.replace(summary, executed_notebook=Path(summary.executed_notebook).name)
+    log.write(f"run FAILED at {step}: {summary.error_name}: {summary.error_value}")
+    last_good = str(folder.target) if folder.target.exists() else "none"
+    write_failure_report(folder.path, summary, {"sla": plan.sla_slug, "cycle": plan.cycle_id, "step": step,
+                                                "last good report (untouched)": last_good})
+    return folder.fail()
+
+
+def _run_error(exc: Exception, failure_dir: Path, context: str) -> RunError:
+    """The error to raise for a failed run: always a RunError carrying ``failure_dir``."""
+    if isinstance(exc, NotebookRunError):
+        summary = exc.summary
+        if summary.executed_notebook:
+            summary = dataclasses.replace(summary, executed_notebook=str(failure_dir / Path(
+                summary.executed_notebook).name))
+        return NotebookRunError(summary, failure_dir)
+    if isinstance(exc, RunError):
+        error = exc
+    else:
+        error = RunError(f"{context}: {type(exc).__name__}: {exc}; failure report: {failure_dir / 'failure.md'}")
+    error.failure_dir = failure_dir
+    return error
 
 
 def run_notebooks(plan: RunPlan) -> RunOutcome:
@@ -461,7 +450,8 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
         try:
             for job in plan.notebooks:
                 step = f"execute {job.name}"
-                log.write(f"notebook {job.name}: start {job.path} parameters={json.dumps(parameters[job.name], default=str)}")
+                log.write(f"notebook {job.name}: start {job.path} "
+                          f"parameters={json.dumps(parameters[job.name], default=str)}")
                 with log.timed(f"notebook {job.name}", durations):
                     execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
                                      timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress)
@@ -477,27 +467,11 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
             log.write(f"run ok; moving into {folder.target}")
             run_dir = folder.commit()
         except BaseException as exc:
-            summary = _summary_for(exc, step)
-            if summary.executed_notebook:
-                summary = dataclasses.replace(summary, executed_notebook=Path(summary.executed_notebook).name)
-            log.write(f"run FAILED at {step}: {summary.error_name}: {summary.error_value}")
-            last_good = str(folder.target) if folder.target.exists() else "none"
-            write_failure_report(folder.path, summary, {"sla": plan.sla_slug, "cycle": plan.cycle_id,
-                                                        "step": step, "last good report (untouched)": last_good})
-            failure_dir = folder.fail()
-            if not isinstance(exc, Exception):
-                raise
-            if isinstance(exc, NotebookRunError):
-                raise NotebookRunError(dataclasses.replace(
-                    summary, executed_notebook=str(failure_dir / summary.executed_notebook)
-                    if summary.executed_notebook else None), failure_dir) from None
-            error = exc if isinstance(exc, RunError) else RunError(
-                f"run of {plan.sla_slug}/{plan.cycle_id} failed at {step}: "
-                f"{summary.error_name}: {summary.error_value}; failure report: {failure_dir / 'failure.md'}")
-            error.failure_dir = failure_dir
-            if error is exc:
-                raise
-            raise error from exc
+            failure_dir = _record_failure(folder, log, plan, step, exc)
+            if isinstance(exc, Exception):
+                raise _run_error(exc, failure_dir, f"run of {plan.sla_slug}/{plan.cycle_id} failed at {step}") \
+                    from (None if isinstance(exc, RunError) else exc)
+            raise
     return RunOutcome(
         run_dir=run_dir, report_html=run_dir / REPORT_FILE, run_log=run_dir / LOG_FILE,
         notebooks=MappingProxyType({job.name: run_dir / f"{job.name}.ipynb" for job in plan.notebooks}),

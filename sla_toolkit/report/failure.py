@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+INJECTED_TAG = "injected-parameters"
+ERROR_MARKER_TAG = "papermill-error-cell-tag"
 
 
 def strip_ansi(text: str) -> str:
@@ -46,6 +48,32 @@ class FailureSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {"where": self.where}
+
+
+def _tags(cell: Any) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def with_failed_cell(summary: FailureSummary, executed: Any, executed_index: int | None = None) -> FailureSummary:
+    """Fill in which cell failed, from the executed notebook papermill saved.
+
+    ``executed_index`` is papermill's index (it counts the injected parameters cell, not its error
+    markers); ``None`` means the last cell that started, e.g. the one running at a timeout.
+    """
+    cells = [cell for cell in executed.cells if ERROR_MARKER_TAG not in _tags(cell)]
+    if executed_index is None:
+        started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+        if not started:
+            return summary
+        executed_index = started[-1]
+    injected = next((i for i, cell in enumerate(cells) if INJECTED_TAG in _tags(cell)), None)
+    if injected == executed_index:
+        return dataclasses.replace(summary, cell_first_line="(the parameters injected by papermill)")
+    cell = cells[executed_index]
+    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return dataclasses.replace(
+        summary, cell_index=executed_index - (1 if injected is not None and injected < executed_index else 0),
+        execution_count=cell.get("execution_count"), cell_first_line=first_line[:120])
 
 
 def write_failure_report(folder: Path, summary: FailureSummary, context: dict[str, Any]) -> list[Path]:

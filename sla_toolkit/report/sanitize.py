@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _REMOTE_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _REMOTE_IN_CODE = re.compile(r"(?:@import|url\(|import\()\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
 _FETCHING_ATTRIBUTES = {"script": "src", "link": "href", "iframe": "src", "embed": "src",

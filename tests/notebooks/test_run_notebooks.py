@@ -1,6 +1,7 @@
 """Papermill runs of small fixture notebooks through the runner: report, failures, parameters, timeouts."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -12,7 +13,7 @@ import pytest
 
 from sla_toolkit.errors import ParameterError, RunError
 from sla_toolkit.report import OfflineReportError, export_html, find_remote_resources
-from sla_toolkit.runner import NotebookRunError, execute_notebook, run_notebooks
+from sla_toolkit.runner import NotebookRunError, RunPlan, execute_notebook, run_notebooks
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -153,3 +154,66 @@ def test_export_escapes_the_title(tmp_path):
     page = export_html(notebook, tmp_path / "r.html", "<script>alert(2)</script> & co").read_text()
     assert "<title>&lt;script&gt;alert(2)&lt;/script&gt; &amp; co</title>" in page
     assert "alert(2)</script>" not in page
+
+
+# -- orchestration without kernels: execution replaced by a fake that writes an executed notebook ----------
+@pytest.fixture()
+def fake_execution(monkeypatch):
+    """Replace kernel execution; record calls and write a small 'executed' notebook per call."""
+    calls = []
+
+    def fake(input_path, output_path, parameters, *, timeout_s, cwd, progress=True):
+        calls.append((input_path.name, dict(parameters), timeout_s, cwd))
+        cell = nbformat.v4.new_code_cell("frame")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{output_path.stem}</p>"})]
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), output_path)
+    monkeypatch.setattr("sla_toolkit.runner.execute_notebook", fake)
+    return calls
+
+
+def test_plan_runs_every_notebook_in_order_and_exports_the_chosen_one(tmp_path, fixture_dir, fake_execution):
+    plan = RunPlan(notebooks=[("daily_pacing", fixture_dir / "report_fixture.ipynb", {"n_rows": 2}),
+                              ("cycle_report", fixture_dir / "report_fixture.ipynb", {"scale": 2})],
+                   out_root=tmp_path, sla_slug="acme", cycle_id="2025-q1", timeout_s=30,
+                   report_notebook="cycle_report")
+    outcome = run_notebooks(plan)
+    assert [(name, params, timeout) for name, params, timeout, _ in fake_execution] == [
+        ("report_fixture.ipynb", {"n_rows": 2}, 30), ("report_fixture.ipynb", {"scale": 2.0}, 30)]
+    assert all(cwd.name.startswith(".2025-q1.tmp-") for *_, cwd in fake_execution)
+    assert "<p>cycle_report</p>" in outcome.report_html.read_text()
+    assert sorted(outcome.notebooks) == ["cycle_report", "daily_pacing"]
+    assert all(path.exists() for path in outcome.notebooks.values())
+
+
+def test_failure_after_execution_is_a_run_error_with_a_failure_folder(tmp_path, make_plan, fake_execution,
+                                                                      tree_digest):
+    good = run_notebooks(make_plan(tmp_path)).run_dir
+    before = tree_digest(good)
+
+    def broken(folder):
+        raise KeyError("results")
+    plan = dataclasses.replace(make_plan(tmp_path), extra_files={"x.json": broken})
+    with pytest.raises(RunError, match=r"run of acme-inbound/2025-q1 failed at write x.json: KeyError: 'results'; "
+                                       r"failure report: .*failure.md") as caught:
+        run_notebooks(plan)
+    assert caught.value.exit_code == 1 and isinstance(caught.value.__cause__, KeyError)
+    assert tree_digest(good) == before
+    failure = json.loads((caught.value.failure_dir / "failure.json").read_text())
+    assert (failure["step"], failure["error_name"], failure["cell_index"]) == ("write x.json", "KeyError", None)
+    assert failure["where"] == "write x.json"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"cycle_id": "../2025"}, "cycle id '../2025' cannot be used as a folder name"),
+    ({"sla_slug": "a/b"}, "SLA slug 'a/b' cannot be used as a folder name"),
+    ({"notebooks": []}, "the plan has no notebooks"),
+    ({"notebooks": [("a", "x.ipynb", {}), ("a", "y.ipynb", {})]}, "notebook name 'a' is used twice"),
+    ({"extra_files": {"report.html": b""}}, "extra file 'report.html' must be a plain file name not used"),
+    ({"extra_files": {"../x.json": b""}}, "extra file '../x.json' must be a plain file name"),
+    ({"report_notebook": "nope"}, "report_notebook 'nope' is not one of"),
+])
+def test_bad_plans_are_refused(tmp_path, changes, message):
+    arguments = {"notebooks": [("a", "x.ipynb", {})], "out_root": tmp_path, "sla_slug": "acme",
+                 "cycle_id": "2025-q1"} | changes
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        RunPlan(**arguments)
