@@ -120,7 +120,7 @@ def _propose_lead_volume(inputs: ProposalInputs, data: dict, changes: list[Chang
     span = (f"; 90% interval {interval[1]:,.0f}–{interval[2]:,.0f}" if interval and not math.isnan(interval[1])
             else "")
     reason = (f"{customers:,} customers ÷ observed {spec.funnel.first}-to-{spec.funnel.last} rate "
-              f"{pct(rate.estimate, 2)} (95% CI {pct(rate.low, 2)}–{pct(rate.high, 2)}){span}")
+              f"{pct(rate.estimate, 2)} ({pct(rate.low, 2)}–{pct(rate.high, 2)} at 90%){span}")
     changes.append(Change("objectives.leads", old, leads, reason))
     comments[("objectives", "leads")] = reason
 
@@ -128,8 +128,8 @@ def _propose_lead_volume(inputs: ProposalInputs, data: dict, changes: list[Chang
 def _propose_stage_targets(inputs: ProposalInputs, data: dict, changes: list[Change], comments: dict) -> None:
     targets = data.get("funnel", {}).get("targets", {})
     for transition, target in list(targets.items()):
-        topic = f"check:rate:{transition}"
-        finding = next((f for f in inputs.findings.items if f.topic in (topic, f"check:{transition}")), None)
+        topics = {f"check:rate {transition}", f"check:rate:{transition}"}
+        finding = next((f for f in inputs.findings.items if f.topic in topics), None)
         if finding is not None and finding.kind is FindingKind.WORKED and transition in inputs.step_rates:
             observed = inputs.step_rates[transition]
             new = round(math.floor(observed.low * 1000) / 1000, 3)

@@ -18,7 +18,7 @@ from statsmodels.stats.multitest import multipletests
 from ..types import FindingKind, Status
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
-from .wording import humanize, interval, money, pct, points, qtext
+from .wording import humanize, interval, money, pct, points, qtext, stage_label
 
 _KIND_ORDER = {FindingKind.ADJUST: 0, FindingKind.WORKED: 1, FindingKind.WATCH: 2}
 
@@ -32,6 +32,9 @@ def derive_findings(inputs: FindingInputs) -> Findings:
         found, quiet = rule(inputs, family)
         items += found
         silent += quiet
+    if any(f.topic.startswith("check:volume customers") for f in items):
+        # after the volume check, a pacing finding would repeat the same projection
+        items = [f for f in items if f.rule != "pacing"]
     items.sort(key=lambda f: (_KIND_ORDER[f.kind], -abs(f.impact_customers)))
     return Findings(tuple(items), tuple(silent))
 
@@ -88,24 +91,25 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
             continue
         shown = _fmt(row["estimate"], evidence.unit)
         target = _fmt(row["target"], evidence.unit)
-        span = interval(evidence.low, evidence.high, _ci_unit(evidence.unit), spec.analysis.confidence)
+        span = ("" if math.isnan(evidence.low) or math.isnan(evidence.high) or evidence.low == evidence.high else
+                interval(evidence.low, evidence.high, _ci_unit(evidence.unit), spec.analysis.confidence) + "; ")
         impact = _check_impact(row, inputs)
         if status == Status.MISSED.value:
             is_bottleneck = bottleneck is not None and row["name"] == bottleneck["name"]
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "the target was missed" + (", the weakest step of the funnel against its target."
                                                    if is_bottleneck else "."))
             found.append(Finding(FindingKind.ADJUST, f"check:{name}", sentence, evidence, _check_action(row),
                                  f"SLA scorecard: {name}", _confidence(evidence, spec), impact,
                                  "bottleneck" if is_bottleneck else "check_missed"))
         elif status == Status.AT_RISK.value:
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "short of the target, but the interval still includes it.")
             found.append(Finding(FindingKind.WATCH, f"check:{name}", sentence, evidence,
                                  "Keep measuring; act if the next pacing runs stay below target.",
                                  f"SLA scorecard: {name}", Confidence.LOW, impact, "check_at_risk"))
         elif _clearly_met(row) and (row.get("kind") != "rate" or q < spec.analysis.alpha):
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}; n = {evidence.n:,}): "
+            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "met with a margin the data confirms.")
             found.append(Finding(FindingKind.WORKED, f"check:{name}", sentence, evidence,
                                  "Keep the current practice for this step.", f"SLA scorecard: {name}",
@@ -173,7 +177,8 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
         from_stage, to_stage = row["transition"].split("->")
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
                                         else f" ({row['dimension']})")
-        sentence = (f"{who} converted {pct(_f(row['rate']))} of {from_stage.upper()}s into {to_stage.upper()}s, "
+        sentence = (f"{who} converted {pct(_f(row['rate']))} of {stage_label(from_stage)} into "
+                    f"{stage_label(to_stage)}, "
                     f"{points(lift)} {'above' if better else 'below'} the rest "
                     f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
                     f"{qtext(q)}; n = {_i(row['n']):,}).")
@@ -324,14 +329,21 @@ def _fmt(value, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+_KPI_LABELS = {"cost_per_lead": "Cost per lead", "cac": "Cost per customer (CAC)", "revenue": "Revenue"}
+
+
 def _label(row: dict) -> str:
-    kind = row.get("kind")
+    kind, name = row.get("kind"), str(row["name"])
     if kind == "rate":
         a, b = str(row["transition"]).split("->")
-        return f"The {a.upper()}-to-{b.upper()} conversion rate"
+        return f"The {stage_label(a, plural=False)}-to-{stage_label(b, plural=False)} conversion rate"
     if kind == "follow_up":
         return "The share of leads followed up within the promised time"
-    return f"{humanize(str(row['name']).replace('kpi:', '').replace('volume:', ''))}"
+    if kind == "volume":
+        what = name.split(" ", 1)[-1]
+        return f"{humanize(what)} expected by the deadline"
+    kpi = name.split(" ", 1)[-1].split(" (")[0]
+    return _KPI_LABELS.get(kpi, humanize(kpi.replace("cost_per_", "cost per ")))
 
 
 def _confidence(evidence: Evidence, spec) -> Confidence:

@@ -45,3 +45,9 @@ def humanize(level: str) -> str:
 def is_causal(sentence: str) -> bool:
     lowered = sentence.lower()
     return any(phrase in lowered for phrase in CAUSAL_PHRASES)
+
+
+def stage_label(stage: str, plural: bool = True) -> str:
+    """``mql`` -> ``MQLs``, ``customer`` -> ``customers``: acronyms upper-case, words lower-case."""
+    word = stage.upper() if len(stage) <= 3 else stage.replace("_", " ")
+    return f"{word}s" if plural and not word.endswith("s") else word
