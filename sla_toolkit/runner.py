@@ -363,7 +363,8 @@ class RunPlan:
         names = [job.name for job in jobs]
         reserved = {f"{n}.ipynb" for n in names} | {REPORT_FILE, LOG_FILE, "failure.md", "failure.json"}
         problems = [f"notebook name {n!r} is used twice" for n in sorted(set(names)) if names.count(n) > 1]
-        problems += [f"extra file {f!r} must be a plain file name not used by the run ({', '.join(sorted(reserved))})"
+        problems += [f"extra file {f!r} must be a plain file name not used by the run "
+                     f"({', '.join(sorted(reserved))})"
                      for f in self.extra_files if f in reserved or Path(f).name != f or f.startswith(".")]
         if not jobs:
             problems.append("the plan has no notebooks")

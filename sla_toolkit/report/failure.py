@@ -62,7 +62,8 @@ def with_failed_cell(summary: FailureSummary, executed: Any, executed_index: int
     """
     cells = [cell for cell in executed.cells if ERROR_MARKER_TAG not in _tags(cell)]
     if executed_index is None:
-        started = [i for i, cell in enumerate(cells) if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+        started = [i for i, cell in enumerate(cells)
+                   if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
         if not started:
             return summary
         executed_index = started[-1]

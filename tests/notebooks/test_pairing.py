@@ -51,4 +51,4 @@ def test_parameters_cell_is_literal_and_secret_free(ipynb: Path):
     declared = inspect_parameters(ipynb)  # raises ParameterError on a non-literal default
     assert declared, f"{ipynb.name} has no cell tagged `parameters`"
     secrets = [name for name in declared if looks_secret(name)]
-    assert not secrets, f"{ipynb.name} declares secret-looking parameters {secrets}; read them from the environment"
+    assert not secrets, f"{ipynb.name} declares secret-looking parameters {secrets}; read them from the env"

@@ -18,7 +18,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 def chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI", "").lower() == "true":
             pytest.fail("chromium is required in CI (Debian package `chromium`; .ci/run installs it)")
         pytest.skip("chromium not installed (apt-get install -y chromium); the browser test needs it")
     return path

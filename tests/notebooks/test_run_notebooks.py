@@ -109,7 +109,8 @@ def test_failing_cell_gives_run_error_and_leaves_the_good_run_intact(tmp_path, g
 
     failure_dir = error.failure_dir
     assert failure_dir.parent == out_root / "acme-inbound" and failure_dir.name.startswith("2025-q1.failed-")
-    assert sorted(p.name for p in failure_dir.iterdir()) == ["failure.json", "failure.md", "report.ipynb", "run.log"]
+    assert sorted(p.name for p in failure_dir.iterdir()) == [
+        "failure.json", "failure.md", "report.ipynb", "run.log"]
     assert str(failure_dir / "failure.md") in str(error)
     summary = json.loads((failure_dir / "failure.json").read_text())
     assert (summary["status"], summary["cell_index"], summary["cell_first_line"]) == (

@@ -44,7 +44,8 @@ def notebook(tmp_path: Path) -> Path:
 def test_declared_parameters_types_defaults_and_help(notebook):
     declared = inspect_parameters(notebook)
     assert list(declared) == ["sla_path", "min_n", "alpha", "confidence", "strict", "as_of", "channels", "cutoff"]
-    assert declared["sla_path"] == ParameterInfo("sla_path", str, "data/sample/sla.yaml", False, "the SLA spec file")
+    assert declared["sla_path"] == ParameterInfo("sla_path", str, "data/sample/sla.yaml", False,
+                                                 "the SLA spec file")
     assert declared["min_n"].type is int and declared["min_n"].default == 30
     assert declared["alpha"].type is float
     assert declared["strict"].type is bool
@@ -87,7 +88,8 @@ def test_bool_is_not_an_int_and_float_is_not_an_int(notebook):
         validate_parameters(notebook, {"min_n": 30.0})
 
 
-@pytest.mark.parametrize("name", ["db_url", "SLA_DB_URL", "password", "api_token", "client_secret", "warehouse_dsn"])
+@pytest.mark.parametrize("name", ["db_url", "SLA_DB_URL", "password", "api_token", "client_secret",
+                                  "warehouse_dsn"])
 def test_secret_looking_names_are_refused(notebook, name):
     assert looks_secret(name)
     with pytest.raises(ParameterError, match=rf"{name}: looks like a secret .* environment variable named in "

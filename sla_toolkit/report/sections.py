@@ -1,0 +1,153 @@
+"""HTML blocks of the cycle report, built from a :class:`~sla_toolkit.pipeline.CycleResult`.
+
+Every piece of user data (SLA name, campaign and channel names, reasons quoting values) is escaped
+here or by pandas ``to_html(escape=True)``; nothing is marked safe.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ..findings.wording import money, pct
+from ..types import FindingKind
+from .sanitize import escape_text as esc
+from .sanitize import frame_html
+
+STYLE = """
+<style>
+.sla h1 {font-size: 1.6em; margin-bottom: .2em}
+.sla .muted {color: #555}
+.sla table.scorecard {border-collapse: collapse; margin: .5em 0}
+.sla table.scorecard td, .sla table.scorecard th {border: 1px solid #ccc; padding: 4px 8px; text-align: left}
+.sla .status {font-weight: bold; color: white; padding: 2px 6px; border-radius: 3px; white-space: nowrap}
+.sla .MET {background: #1b7f3b} .sla .AT_RISK {background: #c77700} .sla .MISSED {background: #b3261e}
+.sla .INSUFFICIENT_DATA {background: #7a7a7a} .sla .NOT_APPLICABLE {background: #b0b0b0}
+.sla .finding {margin: .4em 0; padding: .4em .6em; border-left: 4px solid #999; background: #fafafa}
+.sla .finding-worked {border-color: #1b7f3b} .sla .finding-adjust {border-color: #b3261e}
+.sla .finding-watch {border-color: #c77700}
+</style>
+"""
+
+
+def _fmt_value(value: float, name: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if name.startswith("rate") or name.startswith("follow-up"):
+        return pct(value)
+    if name.startswith("kpi cost") or name.startswith("kpi cac"):
+        return money(value)
+    return f"{value:,.0f}"
+
+
+def header(result) -> str:
+    spec = result.spec
+    return (STYLE + f'<div class="sla"><h1>SLA report: {esc(spec.name)}</h1>'
+            f'<p class="muted">Period {esc(spec.period.start)} to {esc(spec.period.end)} (deadline) · data as of '
+            f"{esc(f'{result.as_of:%Y-%m-%d %H:%M}')} · cycle {esc(result.cycle_id)} · {esc(result.scope_note)}</p></div>")
+
+
+def scorecard(result) -> str:
+    """One row per SLA target with a coloured status, estimate, interval, n and the reason."""
+    rows = []
+    for check in result.checks.checks:
+        interval = "–" if any(math.isnan(x) for x in (check.low, check.high)) or check.low == check.high else \
+            f"{_fmt_value(check.low, check.name)} – {_fmt_value(check.high, check.name)}"
+        rows.append(
+            f"<tr><td>{esc(check.name)}</td><td>{esc(_fmt_value(check.target, check.name))} "
+            f"({'at least' if check.direction.value == 'at_least' else 'at most'})</td>"
+            f"<td>{esc(_fmt_value(check.estimate, check.name))}</td><td>{esc(interval)}</td>"
+            f"<td>{check.n:,}</td><td><span class=\"status {esc(check.status.value)}\">{esc(check.status.value)}"
+            f"</span></td><td>{esc(check.reason)}</td></tr>")
+    counts = ", ".join(f"{n} {esc(s)}" for s, n in result.checks.counts().items() if n)
+    return (f'<div class="sla"><p>{counts}</p><table class="scorecard" id="scorecard"><thead><tr><th>target</th>'
+            "<th>agreed</th><th>estimate</th><th>interval</th><th>n</th><th>status</th><th>why</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def top_findings(result, k: int = 3) -> str:
+    parts = ['<div class="sla">']
+    for kind, heading in ((FindingKind.WORKED, "What worked"), (FindingKind.ADJUST, "What to adjust"),
+                          (FindingKind.WATCH, "Watch")):
+        chosen = result.findings.top(kind, k)
+        total = len(result.findings.of_kind(kind))
+        parts.append(f"<h3>{heading} ({total})</h3>")
+        parts += [f._repr_html_() for f in chosen] or ["<p class=\"muted\">Nothing passed the evidence bar.</p>"]
+        if total > k:
+            parts.append(f'<p class="muted">{total - k} more in the findings section.</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def all_findings(result) -> str:
+    return '<div class="sla">' + result.findings._repr_html_() + "</div>"
+
+
+def pacing_text(result) -> str:
+    p = result.pacing
+    if p.status.value == "NOT_APPLICABLE":
+        return f'<div class="sla"><p>Pacing not applicable: {esc(p.note)}</p></div>'
+    target = f"{p.target_customers:,}" if p.target_customers else "no target"
+    per_day = "–" if math.isnan(p.leads_needed_per_day) else f"{p.leads_needed_per_day:,.1f}"
+    return (f'<div class="sla"><p><span class="status {esc(p.status.value)}">{esc(p.status.value)}</span> '
+            f"Probability of reaching {target} customers by the deadline: <b>{pct(p.probability, 0)}</b> "
+            f"(from {p.simulations:,} simulations).</p><ul>"
+            f"<li>{p.customers_so_far:,} customers so far; {p.expected_from_open:,.1f} expected from "
+            f"{p.n_not_converted:,} leads not converted yet; {p.expected_from_new:,.1f} from leads still to arrive."
+            f"</li><li>Expected at the deadline: {p.expected_customers:,.1f} (90% interval {p.low:,.0f}–"
+            f"{p.high:,.0f}); gap to target {p.gap:,.1f}.</li>"
+            f"<li>{p.days_remaining:,.0f} days left; leads needed per remaining day: {per_day} "
+            f"(recent inflow {p.daily_leads:,.1f} per day).</li></ul>"
+            + (f'<p class="muted">{esc(p.note)}</p>' if p.note else "") + "</div>")
+
+
+def conversion_table(result) -> str:
+    table = result.conversion.to_frame()
+    shown = pd.DataFrame({
+        "transition": table["transition"], "window (days)": table["window_days"],
+        "naive rate (open leads counted as lost)": _rate_text(table, "naive"),
+        "matured cohorts": _rate_text(table, "matured"), "Kaplan–Meier projection": _rate_text(table, "projected"),
+        "still open": [pct(x) for x in table["share_open"]], "used for verdicts": table["basis"],
+    })
+    return frame_html(shown, index=False)
+
+
+def _rate_text(table: pd.DataFrame, prefix: str) -> list[str]:
+    return [("–" if pd.isna(r) else f"{pct(r)} ({pct(lo)}–{pct(hi)}; n = {int(n):,})")
+            for r, lo, hi, n in zip(table[f"{prefix}_rate"], table[f"{prefix}_low"], table[f"{prefix}_high"],
+                                    table[f"{prefix}_n"])]
+
+
+def quality_block(result) -> str:
+    q = result.quality
+    notes = "".join(f"<li>{esc(n)}</li>" for n in q.notes)
+    return ('<div class="sla">' + frame_html(q.to_frame(), index=False)
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + '<p class="muted">Quarantined rows, with the reason for each, are in quarantine.csv next to this '
+              "report. Input rows = accepted + quarantined.</p></div>")
+
+
+METHODS = """
+<div class="sla">
+<ul>
+<li><b>Intervals.</b> Rates carry 95% Wilson intervals with their denominator (n). Projections and the
+reverse funnel carry 90% intervals.</li>
+<li><b>Open leads are not failures.</b> A lead whose conversion window has not ended by the as-of date is
+"open". Verdicts use the rate among matured leads (whose window has ended) when they are numerous enough,
+otherwise a Kaplan–Meier projection that uses every lead; the naive rate is shown for reference only.</li>
+<li><b>SLA statuses.</b> MET: the estimate meets the target. AT_RISK: it misses, but the interval still
+contains the target (or pacing gives a middling probability). MISSED: the interval excludes the target.
+INSUFFICIENT_DATA: fewer leads than the agreed minimum. NOT_APPLICABLE: the data lacks what the check needs.</li>
+<li><b>What worked / what to adjust.</b> A finding is stated only when it passes a test after
+Benjamini–Hochberg control over every comparison in this report (q below the agreed level), has enough
+leads on both sides, and an effect at least as large as agreed. Everything else is listed as "no clear
+evidence either way". Differences between channels or segments are associations, not proof of cause.</li>
+<li><b>Models.</b> Adjusted odds ratios come from a logistic regression (binomial GLM) that holds the other
+columns fixed; lead scoring compares two models by cross-validated ROC AUC (with a DeLong interval),
+Brier score and calibration; the Cox model gives hazard ratios of converting sooner.</li>
+<li><b>Costs.</b> Spend is taken as known and counts as Poisson: cost per customer intervals divide spend by
+the exact interval of the customer count. Costs are to date: open leads may still convert.</li>
+<li><b>Next cycle.</b> The proposed targets change only where a finding supports it; channel-mix shifts are
+bounded and are hypotheses to test.</li>
+</ul></div>
+"""
