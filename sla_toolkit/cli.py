@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import SlaToolkitError
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -60,13 +60,43 @@ def _init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pace(args: argparse.Namespace) -> int:
+    from .pacing_run import run_pacing
+
+    run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
+    print(run.text())
+    return EXIT_MISSED if args.fail_on_miss and run.pacing.status.value == "MISSED" else EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runs import CycleRunRequest, run_cycle_notebooks
+
+    request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
+                              cycle_id=args.cycle_id, extra_parameters=tuple(args.parameter or ()),
+                              timeout_s=args.timeout)
+    print(f"running {request.sla} on {request.source} (notebooks execute; this takes a minute)...",
+          file=sys.stderr)
+    outcome = run_cycle_notebooks(request)
+    print(f"report: {outcome.report_html}")
+    print(f"run folder: {outcome.run_dir} (results.json, next_sla.yaml, quarantine.csv, run.log)")
+    if args.fail_on_miss:
+        import json
+
+        checks = json.loads((outcome.run_dir / "results.json").read_text())["checks"]
+        if any(c["status"] == "MISSED" for c in checks):
+            return EXIT_MISSED
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .datasets import example_paths
 
     paths = example_paths()
     print(f"demo: bundled sample campaign in {paths.folder}")
-    return _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None,
-                                        quarantine=None, by=None))
+    _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None, quarantine=None,
+                                 by=None))
+    return _run(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, out=args.out, cycle_id=None,
+                                   parameter=None, timeout=args.timeout, fail_on_miss=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,7 +118,29 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     init.set_defaults(handler=_init)
 
-    demo = sub.add_parser("demo", help="run everything on the bundled sample data")
+    pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
+    pace_cmd.add_argument("--sla", required=True)
+    pace_cmd.add_argument("--source", required=True)
+    pace_cmd.add_argument("--as-of", help="pacing date (default: the latest date in the data)")
+    pace_cmd.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
+    pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    pace_cmd.set_defaults(handler=_pace)
+
+    run = sub.add_parser("run", help="full cycle: execute the notebooks, write the report folder")
+    run.add_argument("--sla", required=True)
+    run.add_argument("--source", required=True)
+    run.add_argument("--as-of", help="cut-off date (default: the latest date in the data)")
+    run.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
+    run.add_argument("--cycle-id", help="run folder name (default: the as-of date)")
+    run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                     help="extra notebook parameter (checked before any kernel starts)")
+    run.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
+    run.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any SLA check is MISSED")
+    run.set_defaults(handler=_run)
+
+    demo = sub.add_parser("demo", help="run everything on the bundled sample data and print the report path")
+    demo.add_argument("--out", default="reports")
+    demo.add_argument("--timeout", type=float, default=900.0)
     demo.set_defaults(handler=_demo)
     return parser
 

@@ -30,11 +30,10 @@ from .results import jsonable
 from .spec import SlaSpec, load_spec
 from .survival import ConversionResult, TimeToConvert, conversion_rates, time_to_convert
 from .targets import ReverseFunnelResult, reverse_funnel
+from .scope import AsOfError, apply_scope, resolve_as_of
 from .types import Status
 
-
-class AsOfError(SlaToolkitError):
-    """The as-of date cannot be used with this spec."""
+__all__ = ["AsOfError", "CycleResult", "apply_scope", "resolve_as_of", "run_cycle"]
 
 
 @dataclass(frozen=True)
@@ -123,42 +122,3 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
                        proposal)
-
-
-def resolve_as_of(data: LeadData, as_of) -> pd.Timestamp:
-    """The analysis cut-off: the given date, else the latest timestamp in the data, else the deadline."""
-    spec = data.spec
-    if as_of is not None and str(as_of).strip():
-        try:
-            cutoff = pd.Timestamp(as_of)
-        except (ValueError, TypeError):
-            raise AsOfError(f"as_of {as_of!r} is not a date; use YYYY-MM-DD") from None
-        if cutoff.date() < spec.period.start:
-            raise AsOfError(f"as_of {cutoff.date()} is before the period start {spec.period.start} of "
-                            f"{spec.name!r}; nothing can be measured yet")
-        return cutoff
-    latest = data_as_of(data.leads, spec)
-    return pd.Timestamp(latest) if latest is not None else pd.Timestamp(spec.period.end) + pd.Timedelta(days=1)
-
-
-def apply_scope(leads: pd.DataFrame, spec: SlaSpec) -> tuple[pd.DataFrame, str]:
-    """Leads of this cycle: created in the period (when dates exist), and in the named campaigns/channels."""
-    keep = pd.Series(True, index=leads.index)
-    parts = []
-    if spec.scope.created_in_period and leads["created_at"].notna().any():
-        start = pd.Timestamp(spec.period.start)
-        end = pd.Timestamp(spec.period.end) + pd.Timedelta(days=1)
-        inside = leads["created_at"].isna() | ((leads["created_at"] >= start) & (leads["created_at"] < end))
-        parts.append(f"{int((~inside).sum()):,} created outside {spec.period.start}..{spec.period.end}")
-        keep &= inside
-    for column, allowed in (("campaign", spec.scope.campaigns), (spec.channel_column, spec.scope.channels)):
-        if allowed:
-            if column not in leads:
-                raise SlaToolkitError(f"scope names {column} values but the lead table has no {column!r} column; "
-                                      f"map it in source.yaml or remove scope.{column}s")
-            inside = leads[column].isin(allowed)
-            parts.append(f"{int((keep & ~inside).sum()):,} outside the {column}s {allowed}")
-            keep &= inside
-    note = f"{int(keep.sum()):,} of {len(leads):,} accepted leads in scope" + (
-        f" ({'; '.join(parts)})" if parts else "")
-    return leads.loc[keep].reset_index(drop=True), note

@@ -151,3 +151,13 @@ the exact interval of the customer count. Costs are to date: open leads may stil
 bounded and are hypotheses to test.</li>
 </ul></div>
 """
+
+
+def pacing_header(run) -> str:
+    spec = run.spec
+    return (STYLE + f'<div class="sla"><h1>Daily pacing: {esc(spec.name)}</h1><p class="muted">As of '
+            f"{esc(f'{run.as_of:%Y-%m-%d}')} · deadline {esc(spec.period.end)} · {esc(run.scope_note)}</p></div>")
+
+
+def pacing_summary(run) -> str:
+    return pacing_text(run)

@@ -1,0 +1,137 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+# Paths are relative to this notebook's folder; the runner passes absolute ones.
+sla_path = "../data/sample/sla.yaml"
+source_path = "../data/sample/source.yaml"
+as_of = ""  # YYYY-MM-DD; "" = the latest date in the data
+cycle_id = ""  # "" = the as-of date
+output_dir = ""  # where results.json, next_sla.yaml and quarantine.csv go; "" = not written
+fit_models = True
+
+# %%
+from IPython.display import HTML, display
+
+from sla_toolkit.pipeline import run_cycle
+from sla_toolkit.report import figures, sections
+from sla_toolkit.report.outputs import write_outputs
+
+result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, fit_models_=fit_models)
+if output_dir:
+    write_outputs(result, output_dir)
+display(HTML(sections.header(result)))
+
+# %% [markdown]
+# ## Executive summary
+# Each SLA target with its status, the estimate, its interval and the number of leads behind it.
+
+# %%
+display(HTML(sections.scorecard(result)))
+display(HTML(sections.top_findings(result)))
+
+# %% [markdown]
+# ## Pacing to the deadline
+
+# %%
+display(HTML(sections.pacing_text(result)))
+p = result.pacing
+if p.target_customers:
+    fig = figures.pacing_figure(p.customers_so_far, p.expected_customers, p.low, p.high, p.target_customers,
+                                "Customers: so far and expected at the deadline")
+    display(fig)
+    figures.close(fig)
+
+# %% [markdown]
+# ## Funnel
+# Counts and conversion per stage; the conversion table separates the naive rate from the censoring-aware ones.
+
+# %%
+fig = figures.funnel_figure(result.funnel.overall)
+display(fig)
+figures.close(fig)
+display(HTML(sections.conversion_table(result)))
+display(result.reverse_funnel)
+
+# %% [markdown]
+# ## Time to convert
+
+# %%
+display(result.time_to_convert)
+windows = {t.transition: t.window_days for t in result.conversion.transitions}
+for transition in result.time_to_convert.curves["transition"].unique()[:3]:
+    fig = figures.km_figure(result.time_to_convert.curves, transition, windows)
+    display(fig)
+    figures.close(fig)
+
+# %% [markdown]
+# ## Follow-up SLA
+
+# %%
+display(result.follow_up)
+if not result.follow_up.by_team.empty:
+    display(HTML(sections.frame_html(result.follow_up.by_team, index=False)))
+if result.follow_up.association is not None:
+    display(result.follow_up.association)
+
+# %% [markdown]
+# ## Breakdowns by channel and segment
+
+# %%
+display(result.breakdowns)
+
+# %% [markdown]
+# ## Conversion models
+
+# %%
+for transition, effects in result.models.adjusted_effects.items():
+    display(HTML(f"<h4>Adjusted odds ratios: {sections.esc(transition)}</h4>"))
+    display(effects)
+if result.models.scoring is not None:
+    display(result.models.scoring)
+if result.models.time_to_convert is not None:
+    display(result.models.time_to_convert)
+
+# %% [markdown]
+# ## Spend
+
+# %%
+if result.costs is not None:
+    display(result.costs)
+else:
+    display(HTML("<p>No spend table was mapped: cost KPIs are not applicable.</p>"))
+
+# %% [markdown]
+# ## All findings
+
+# %%
+display(HTML(sections.all_findings(result)))
+
+# %% [markdown]
+# ## Next-cycle proposal
+# A new `sla.yaml` for the next cycle; every change has a finding behind it.
+
+# %%
+display(result.proposal)
+
+# %% [markdown]
+# ## Data quality
+
+# %%
+display(HTML(sections.quality_block(result)))
+
+# %% [markdown]
+# ## Methods
+
+# %%
+display(HTML(sections.METHODS))

@@ -1,0 +1,42 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+sla_path = "../data/sample/sla.yaml"
+source_path = "../data/sample/source.yaml"
+as_of = ""  # YYYY-MM-DD; "" = the latest date in the data
+output_dir = ""  # where pacing.json goes; "" = not written
+
+# %%
+from IPython.display import HTML, display
+
+from sla_toolkit.pacing_run import run_pacing
+from sla_toolkit.report import figures, sections
+from sla_toolkit.report.outputs import write_pacing
+
+result = run_pacing(sla_path, source_path, as_of=as_of or None)
+if output_dir:
+    write_pacing(result, output_dir)
+display(HTML(sections.pacing_header(result)))
+
+# %% [markdown]
+# ## Are we on track for the deadline?
+
+# %%
+display(HTML(sections.pacing_summary(result)))
+p = result.pacing
+if p.target_customers:
+    fig = figures.pacing_figure(p.customers_so_far, p.expected_customers, p.low, p.high, p.target_customers,
+                                "Customers: so far and expected at the deadline")
+    display(fig)
+    figures.close(fig)

@@ -1,0 +1,57 @@
+"""Plan and execute the notebook runs behind ``sla-toolkit run`` and ``demo``.
+
+Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2);
+the notebooks then run through :mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .io import load_leads
+from .io.mapping import load_mapping
+from .scope import resolve_as_of
+from .runner import RunOutcome, RunPlan, inspect_parameters, parse_cli_parameters, run_notebooks
+from .spec import load_spec
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+CYCLE_NOTEBOOK = NOTEBOOK_DIR / "cycle_report.ipynb"
+PACING_NOTEBOOK = NOTEBOOK_DIR / "daily_pacing.ipynb"
+DEFAULT_OUT = Path("reports")
+
+
+@dataclass(frozen=True)
+class CycleRunRequest:
+    """What the user asked for on the command line."""
+
+    sla: Path
+    source: Path
+    as_of: str | None = None
+    out: Path = DEFAULT_OUT
+    cycle_id: str | None = None
+    extra_parameters: tuple[str, ...] = ()
+    timeout_s: float = 900.0
+    progress: bool = True
+
+
+def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
+    """Validate everything that can be validated without a kernel, and return the run plan."""
+    spec = load_spec(request.sla)
+    load_mapping(request.source)
+    extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
+                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")
+    data = load_leads(spec, request.source, as_of=request.as_of)
+    cutoff = resolve_as_of(data, request.as_of)
+    cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
+    common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),
+              "as_of": request.as_of or "", "output_dir": "."}
+    report_parameters = {**common, "cycle_id": cycle_id, **extra}
+    return RunPlan(
+        notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
+        out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
+        report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
+        progress=request.progress)
+
+
+def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
+    return run_notebooks(plan_cycle_run(request))
