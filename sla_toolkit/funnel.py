@@ -126,7 +126,7 @@ def cohort_labels(created_at: pd.Series, frequency: str) -> pd.Series:
     """Cohort of each lead: ``YYYY-MM`` for months, the Monday ``YYYY-MM-DD`` for weeks."""
     if frequency == "month":
         return created_at.dt.strftime("%Y-%m")
-    week_start = created_at.dt.normalize() - pd.to_timedelta(created_at.dt.dayofweek, unit="D")
+    week_start = created_at.dt.normalize() - pd.to_timedelta(created_at.dt.day_of_week, unit="D")
     return week_start.dt.strftime("%Y-%m-%d")
 
 

@@ -7,8 +7,10 @@ Customers at the deadline = customers so far
   Lost leads stay in this group: the curve already counts them as leads that did not convert,
   so the conditional probability applies to all leads not converted yet (giving lost leads 0
   while keeping that probability for the others would undercount);
-+ conversions of leads still to arrive: inflow is Poisson with the daily rate seen since the
-  period start; a lead arriving ``u`` days from now converts by the deadline with ``1 - S(R - u)``.
++ conversions of leads still to arrive: inflow is Poisson with the daily rate of the last
+  28 days (four whole weeks, so weekday patterns average out; since the period start when it is
+  younger), which follows a trend without extrapolating it; a lead arriving ``u`` days from now
+  converts by the deadline with ``1 - S(R - u)``, ``R`` being the days left.
 
 Uncertainty is simulated (``analysis.simulations`` runs, seed ``analysis.seed``), including the
 uncertainty of the estimates: each run draws the inflow rate from its Gamma posterior
@@ -16,6 +18,9 @@ uncertainty of the estimates: each run draws the inflow rate from its Gamma post
 at each event time (their product has the KM curve as its mean). Conversions later than the
 longest follow-up seen are not projected (the curve is flat beyond it): early in a period the
 forecast is conservative, and the result says so.
+
+The module imports neither statsmodels nor scipy, so that the daily ``pace`` command starts
+fast: its Kaplan–Meier event table is computed here with numpy (tested equal to statsmodels').
 """
 from __future__ import annotations
 
@@ -29,7 +34,6 @@ from .errors import Reason
 from .outcomes import as_of_view, has_timestamps, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
-from .survival import fit_km
 from .types import Status, reached_column, stage_column
 
 PREDICTION_CONFIDENCE = 0.90
@@ -38,6 +42,7 @@ _MAX_CURVE_POINTS = 1500
 _ARRIVAL_POINTS_PER_DAY = 4
 _MAX_ARRIVAL_POINTS = 400
 _CHUNK = 500
+INFLOW_WINDOW_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -99,32 +104,30 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     if as_of < start:
         return _neutral(base, Reason.NOT_STARTED, Status.NOT_APPLICABLE, f"the period starts on {start.date()}")
     view = as_of_view(leads, spec, as_of)
-    outcomes = transition_outcomes(view, spec, first, last, as_of)
+    outcomes = transition_frame(view, spec, first, last, as_of)
     timed = outcomes["entered"] & outcomes["duration_days"].notna()
-    survival = fit_km(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"])
+    curve = km_events(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"])
     customers_so_far = int(view[reached_column(last)].astype(bool).sum())
     remaining = max((deadline - as_of) / _DAY, 0.0)
     created = view["created_at"]
-    leads_so_far = int((created >= start).sum())
-    elapsed = max((as_of - start) / _DAY, 1.0)
+    leads_so_far, recent_leads, inflow_days = _inflow(created, start, as_of)
     open_mask = timed & ~outcomes["converted"]
     waited = outcomes.loc[open_mask, "duration_days"].to_numpy(float)
     horizon = ((deadline - created[open_mask]) / _DAY).to_numpy(float)
-    draws = _simulate(survival, waited, horizon, leads_so_far, elapsed, remaining, spec)
+    draws = _simulate(curve, waited, horizon, recent_leads, inflow_days, remaining, spec)
     totals = customers_so_far + draws["open"] + draws["new"]
     target = spec.objectives.customers
     tail = (1 - PREDICTION_CONFIDENCE) / 2
     low, high = np.quantile(totals, [tail, 1 - tail])
     expected = float(totals.mean())
     probability = float((totals >= target).mean()) if target else float("nan")
-    status, reason, note = _status(probability, survival, int(timed.sum()), spec)
+    status, reason, note = _status(probability, curve, int(timed.sum()), spec)
     expected_open = float(draws["open"].mean())
     new_conversion = float(draws["new_conversion"].mean())
     needed_new = (target - customers_so_far - expected_open) if target else float("nan")
     per_day = _leads_per_day(needed_new, new_conversion, remaining)
-    longest = float(survival.time.max()) if survival is not None else 0.0
-    if survival is not None and longest < (deadline - start) / _DAY:
-        note = (note + "; " if note else "") + (f"conversions later than {longest:.0f} days after entry "
+    if curve.n and curve.longest < (deadline - start) / _DAY:
+        note = (note + "; " if note else "") + (f"conversions later than {curve.longest:.0f} days after entry "
                                                 "(the longest follow-up so far) are not projected")
     leads_total = leads_so_far + draws["arrivals"]
     extra = _optional_objectives(view, spec, customers_so_far, totals, leads_total)
@@ -132,8 +135,73 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
         **base, days_remaining=remaining, customers_so_far=customers_so_far, expected_from_open=expected_open,
         expected_from_new=float(draws["new"].mean()), expected_customers=expected, low=float(low), high=float(high),
         probability=probability, status=status, gap=(target - expected) if target else float("nan"),
-        leads_so_far=leads_so_far, daily_leads=leads_so_far / elapsed, leads_needed_per_day=per_day,
+        leads_so_far=leads_so_far, daily_leads=recent_leads / inflow_days, leads_needed_per_day=per_day,
         new_lead_conversion=new_conversion, n_not_converted=int(open_mask.sum()), reason=reason, note=note, **extra)
+
+
+def _inflow(created: pd.Series, start: pd.Timestamp, as_of: pd.Timestamp) -> tuple[int, int, float]:
+    """Leads since the period start, leads in the recent inflow window, and that window's length in days."""
+    inflow_start = max(start, as_of - pd.Timedelta(days=INFLOW_WINDOW_DAYS))
+    return int((created >= start).sum()), int((created >= inflow_start).sum()), max((as_of - inflow_start) / _DAY, 1.0)
+
+
+@dataclass(frozen=True)
+class KmEvents:
+    """Kaplan–Meier event table: distinct event times, events at each, leads at risk just before."""
+
+    times: np.ndarray
+    events: np.ndarray
+    at_risk: np.ndarray
+    n: int
+    longest: float
+
+    @property
+    def survival(self) -> np.ndarray:
+        """The KM estimate ``S(t)`` just after each event time."""
+        return np.cumprod(1 - self.events / self.at_risk)
+
+
+def km_events(duration, event) -> KmEvents:
+    """The event table statsmodels' ``SurvfuncRight`` builds (same times, events, risk sets)."""
+    duration = np.asarray(duration, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    keep = np.isfinite(duration)
+    duration, event = duration[keep], event[keep]
+    times, position = np.unique(duration, return_inverse=True)
+    events = np.bincount(position, weights=event, minlength=times.size)
+    at_risk = np.cumsum(np.bincount(position, minlength=times.size)[::-1])[::-1]
+    has_event = events > 0
+    return KmEvents(times[has_event], events[has_event], at_risk[has_event].astype(float), int(duration.size),
+                    float(duration.max()) if duration.size else 0.0)
+
+
+def window_between(spec: SlaSpec, from_stage: str, to_stage: str) -> int:
+    """Conversion window of a transition: the sum of the step windows it spans."""
+    stages = spec.funnel.stages
+    return sum(spec.funnel.window(s) for s in stages[stages.index(from_stage) + 1:stages.index(to_stage) + 1])
+
+
+def transition_frame(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_stage: str,
+                     as_of: pd.Timestamp) -> pd.DataFrame:
+    """:func:`~sla_toolkit.outcomes.transition_outcomes`, keeping a timed transition timed before its first conversion.
+
+    ``transition_outcomes`` treats a to-stage whose timestamp column is all NaT as flag-only:
+    every lead then counts as matured and nobody has a duration. Replayed early in a period,
+    before anyone has converted, that would turn "too early to tell" into a 0 % matured rate.
+    Here, when nobody has reached the to-stage yet but the from-stage has times, leads are
+    open (censored at ``as_of``) and mature on the usual window.
+    """
+    out = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
+    start_column = stage_column(from_stage)
+    if out["duration_days"].notna().any() or out["converted"].any() or start_column not in leads \
+            or leads[start_column].isna().all():
+        return out
+    start = leads[start_column]
+    timed = out["entered"] & start.notna()
+    out["matured"] = timed & (start + pd.Timedelta(days=window_between(spec, from_stage, to_stage)) <= as_of)
+    out["duration_days"] = ((as_of - start) / pd.Timedelta(days=1)).clip(lower=0).where(timed)
+    out["event"] = False
+    return out
 
 
 def format_pacing(result: PacingResult) -> str:
@@ -151,26 +219,26 @@ def format_pacing(result: PacingResult) -> str:
              f"{result.expected_customers:,.1f} (90% PI {result.low:,.0f}-{result.high:,.0f}); "
              f"gap {result.gap:,.1f}",
              f"Leads needed per remaining day: {_per_day(result.leads_needed_per_day)} "
-             f"(inflow so far {result.daily_leads:,.1f} per day; a new lead converts in time with "
+             f"(recent inflow {result.daily_leads:,.1f} per day; a new lead converts in time with "
              f"p = {result.new_lead_conversion:.3f})"]
     if result.note:
         lines.append(f"Note: {result.note}")
     return "\n".join(lines)
 
 
-def _simulate(survival, waited, horizon, leads_so_far: int, elapsed: float, remaining: float,
+def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: float, remaining: float,
               spec: SlaSpec) -> dict[str, np.ndarray]:
     """Simulated conversions of open leads and of leads still to arrive (one value per run)."""
     sims = spec.analysis.simulations
     rng = np.random.default_rng(spec.analysis.seed)
     n_points = min(max(math.ceil(remaining * _ARRIVAL_POINTS_PER_DAY), 1), _MAX_ARRIVAL_POINTS)
     arrival_horizon = remaining - (np.arange(n_points) + 0.5) * remaining / n_points
-    rate = rng.gamma(leads_so_far + 0.5, 1 / elapsed, size=sims)
+    rate = rng.gamma(recent_leads + 0.5, 1 / inflow_days, size=sims)
     out = {"open": np.zeros(sims), "new": np.zeros(sims), "new_conversion": np.zeros(sims),
            "arrivals": rng.poisson(rate * remaining).astype(float)}
-    if survival is None or survival.n_events.sum() == 0:
+    if curve.events.sum() == 0:
         return out
-    times, events, at_risk = _pooled_curve(survival, max(horizon.max(initial=0.0), remaining))
+    times, events, at_risk = _pooled_curve(curve, max(horizon.max(initial=0.0), remaining))
     pairs, counts = np.unique(np.stack([np.searchsorted(times, waited, side="right"),
                                         np.searchsorted(times, horizon, side="right")]), axis=1,
                               return_counts=True)
@@ -190,10 +258,10 @@ def _simulate(survival, waited, horizon, leads_so_far: int, elapsed: float, rema
     return out
 
 
-def _pooled_curve(survival, max_time: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pooled_curve(curve: KmEvents, max_time: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event times up to ``max_time`` with events and n at risk; beyond 1,500 times, neighbours are pooled."""
-    keep = survival.surv_times <= max_time
-    times, events, at_risk = survival.surv_times[keep], survival.n_events[keep], survival.n_risk[keep]
+    keep = curve.times <= max_time
+    times, events, at_risk = curve.times[keep], curve.events[keep], curve.at_risk[keep]
     if times.size <= _MAX_CURVE_POINTS:
         return times, events.astype(float), at_risk.astype(float)
     block = np.arange(times.size) * _MAX_CURVE_POINTS // times.size
@@ -219,13 +287,13 @@ def _leads_per_day(needed_new: float, new_conversion: float, remaining: float) -
     return needed_new / (new_conversion * remaining)
 
 
-def _status(probability: float, survival, n_timed: int, spec: SlaSpec) -> tuple[Status, Reason, str]:
+def _status(probability: float, curve: KmEvents, n_timed: int, spec: SlaSpec) -> tuple[Status, Reason, str]:
     analysis = spec.analysis
     if spec.objectives.customers is None:
         return Status.NOT_APPLICABLE, Reason.NO_TARGET, "no customers objective in the spec"
     if n_timed < analysis.min_n:
         return Status.INSUFFICIENT_DATA, Reason.INSUFFICIENT_N, f"{n_timed} leads < min_n {analysis.min_n}"
-    if survival is None or survival.n_events.sum() == 0:
+    if curve.events.sum() == 0:
         return Status.INSUFFICIENT_DATA, Reason.NO_EVENTS, "no conversion yet: time to convert unknown"
     if probability >= analysis.on_track_probability:
         return Status.MET, Reason.OK, ""

@@ -26,7 +26,8 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .errors import Reason
-from .outcomes import as_of_view, transition_outcomes
+from .outcomes import as_of_view
+from .pacing import transition_frame, window_between
 from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import RateEstimate, wilson_bounds, wilson_interval
@@ -151,10 +152,10 @@ def km_conversion_at(survival: SurvfuncRight, times, confidence: float = 0.95) -
     (S = 0) that scale breaks down, and the Wilson interval of the leads still at risk is used.
     """
     times = np.atleast_1d(np.asarray(times, dtype=float))
-    index = np.searchsorted(survival.surv_times, times, side="right") - 1
-    before = index < 0
-    surv = np.where(before, 1.0, survival.surv_prob[np.clip(index, 0, None)])
-    se = np.where(before, 0.0, survival.surv_prob_se[np.clip(index, 0, None)])
+    # position 0 stands for "before the first event": S = 1, no error
+    index = np.searchsorted(survival.surv_times, times, side="right")
+    surv = np.r_[1.0, survival.surv_prob][index]
+    se = np.r_[0.0, survival.surv_prob_se][index]
     z = scipy_stats.norm.ppf(0.5 + confidence / 2)
     usable = (surv > 0) & (surv < 1) & np.isfinite(se) & (se > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -200,18 +201,12 @@ def default_transitions(spec: SlaSpec) -> list[tuple[str, str]]:
     return pairs
 
 
-def window_between(spec: SlaSpec, from_stage: str, to_stage: str) -> int:
-    """Conversion window of a transition: the sum of the step windows it spans."""
-    stages = spec.funnel.stages
-    return sum(spec.funnel.window(s) for s in stages[stages.index(from_stage) + 1:stages.index(to_stage) + 1])
-
-
 def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_stage: str,
                           as_of: pd.Timestamp) -> TransitionConversion:
     """Naive, matured and projected conversion of one transition on a table already seen at ``as_of``."""
     confidence, min_n = spec.analysis.confidence, spec.analysis.min_n
     window = window_between(spec, from_stage, to_stage)
-    outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
+    outcomes = transition_frame(leads, spec, from_stage, to_stage, as_of)
     entered = outcomes["entered"]
     naive = wilson_interval(int(outcomes["converted"].sum()), int(entered.sum()), confidence)
     matured_leads = outcomes.loc[outcomes["matured"]]
@@ -290,7 +285,7 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     confidence, channel = spec.analysis.confidence, spec.channel_column
     rows, curves, notes = [], [], []
     for from_stage, to_stage in default_transitions(spec):
-        outcomes = transition_outcomes(view, spec, from_stage, to_stage, as_of)
+        outcomes = transition_frame(view, spec, from_stage, to_stage, as_of)
         timed = outcomes["entered"] & outcomes["duration_days"].notna()
         name = transition_name(from_stage, to_stage)
         if not timed.any():
@@ -354,5 +349,6 @@ def _km_conditional_median(survival, window: float, confidence: float) -> tuple[
     if within <= 0:
         return float("nan"), float("nan"), float("nan")
     p = within / 2
-    low, high = survival.quantile_ci(p, alpha=1 - confidence, method=KM_TRANSFORM)
+    with np.errstate(divide="ignore", invalid="ignore"):  # S = 0 at the last time makes log(-log S) infinite
+        low, high = survival.quantile_ci(p, alpha=1 - confidence, method=KM_TRANSFORM)
     return float(survival.quantile(p)), float(low), float(high)

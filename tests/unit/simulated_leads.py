@@ -90,3 +90,23 @@ def spec_for(campaign: Campaign, **overrides) -> SlaSpec:
         else:
             data[key] = value
     return spec_from_dict(data)
+
+
+def hand_table(rows: list[tuple], stages: tuple[str, ...] = ("lead", "mql", "sql", "customer"),
+               delays_days: tuple[float, ...] = (2, 3, 15)) -> pd.DataFrame:
+    """A canonical table from ``(furthest_stage, channel, created)`` rows, for hand-computed tests.
+
+    Stage ``i`` is reached ``sum(delays_days[:i])`` days after creation.
+    """
+    furthest = np.array([stages.index(r[0]) for r in rows])
+    created = pd.to_datetime(pd.Series([r[2] for r in rows])).astype("datetime64[us]")
+    leads = pd.DataFrame({"lead_id": [f"H{i}" for i in range(len(rows))], "created_at": created,
+                          "channel": pd.Series([r[1] for r in rows], dtype="str")})
+    offset = pd.Timedelta(0)
+    for i, stage in enumerate(stages):
+        if i:
+            offset += pd.Timedelta(days=delays_days[i - 1])
+        reached = furthest >= i
+        leads[reached_column(stage)] = reached
+        leads[stage_column(stage)] = (created + offset).where(reached)
+    return leads
