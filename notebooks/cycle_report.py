@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -15,9 +17,9 @@
 # Paths are relative to this notebook's folder; the runner passes absolute ones.
 sla_path = "../data/sample/sla.yaml"
 source_path = "../data/sample/source.yaml"
-as_of = ""  # YYYY-MM-DD; "" = the latest date in the data
-cycle_id = ""  # "" = the as-of date
-output_dir = ""  # where results.json, next_sla.yaml and quarantine.csv go; "" = not written
+as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
+cycle_id = ""  # empty means the as-of date
+output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
 
 # %%

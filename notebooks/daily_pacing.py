@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,8 +16,8 @@
 # %% tags=["parameters"]
 sla_path = "../data/sample/sla.yaml"
 source_path = "../data/sample/source.yaml"
-as_of = ""  # YYYY-MM-DD; "" = the latest date in the data
-output_dir = ""  # where pacing.json goes; "" = not written
+as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
+output_dir = ""  # folder for pacing.json; empty means none
 
 # %%
 from IPython.display import HTML, display

@@ -24,9 +24,9 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
+from scipy.stats import fisher_exact, norm
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from .errors import Reason
 from .outcomes import transition_outcomes
@@ -50,7 +50,7 @@ class Verdict(str, Enum):
     NOT_TESTED = "NOT_TESTED"
 
 
-class TestMethod(str, Enum):
+class ComparisonTest(str, Enum):
     TWO_PROPORTION_Z = "two_proportion_z"
     FISHER_EXACT = "fisher_exact"
 
@@ -131,13 +131,15 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
     present = [c for c in wanted if c in leads.columns]
     notes = [f"column {c!r} is not in the lead table: skipped" for c in wanted if c not in present]
     settings = spec.analysis
-    rows: list[dict] = []
+    labels = {column: level_labels(leads[column]) for column in present}
+    tables = []
     for from_stage, to_stage in pairs:
         outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
         for column in present:
-            rows += _compare_levels(level_labels(leads[column]), outcomes, settings.min_n, settings.confidence,
-                                    transition_name(from_stage, to_stage), column)
-    table = _with_fdr(pd.DataFrame(rows, columns=_COLUMNS), settings.alpha, settings.min_effect)
+            tables.append(_compare_levels(labels[column], outcomes, settings.min_n, settings.confidence,
+                                          transition_name(from_stage, to_stage), column))
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=_COLUMNS)
+    table = _with_fdr(table, settings.alpha, settings.min_effect)
     return BreakdownResult(summary=table, as_of=None if as_of is None else pd.Timestamp(as_of),
                            n_tests=int(table["p_value"].notna().sum()), alpha=settings.alpha,
                            confidence=settings.confidence, min_n=settings.min_n, min_effect=settings.min_effect,
@@ -150,64 +152,75 @@ _COLUMNS = ["transition", "column", "level", "n_entered", "n_converted", "n_open
 
 
 def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confidence: float,
-                    transition: str, column: str) -> list[dict]:
+                    transition: str, column: str) -> pd.DataFrame:
+    """One row per level of ``column`` for one transition: counts, rate, and the test against the rest."""
     entered = outcomes["entered"].to_numpy(bool)
     matured = outcomes["matured"].to_numpy(bool)[entered]
-    counts = pd.DataFrame({
+    converted = outcomes["converted"].to_numpy(bool)[entered]
+    table = pd.DataFrame({
         "level": labels.to_numpy()[entered],
         "n_entered": 1,
-        "n_converted": outcomes["converted"].to_numpy(bool)[entered],
-        "n_open": ~matured & ~outcomes["converted"].to_numpy(bool)[entered],
+        "n_converted": converted,
+        "n_open": ~matured & ~converted,
         "n_matured": matured,
         "conversions": matured & outcomes["converted_in_window"].to_numpy(bool)[entered],
-    }).groupby("level", sort=True).sum().astype(int)
-    total_n, total_c = int(counts["n_matured"].sum()), int(counts["conversions"].sum())
-    alpha = 1 - confidence
-    rows = []
-    for level, c in counts.iterrows():
-        n, k = int(c["n_matured"]), int(c["conversions"])
-        n_rest, k_rest = total_n - n, total_c - k
-        row = dict(transition=transition, column=column, level=level, **{f: int(c[f]) for f in counts.columns},
-                   n_rest=n_rest, conversions_rest=k_rest, rate=k / n if n else np.nan,
-                   rate_rest=k_rest / n_rest if n_rest else np.nan)
-        if n:
-            row["rate_low"], row["rate_high"] = proportion_confint(k, n, alpha=alpha, method="wilson")
-        if len(counts) < 2:
-            row.update(verdict=Verdict.NOT_TESTED.value, reason=Reason.SINGLE_LEVEL.value)
-        elif n < min_n or n_rest < min_n:
-            row.update(verdict=Verdict.INSUFFICIENT_DATA.value, reason=Reason.INSUFFICIENT_N.value)
-        else:
-            row.update(_two_proportion(k, n, k_rest, n_rest, alpha), reason=Reason.OK.value)
-        rows.append(row)
-    return rows
+    }).groupby("level", sort=True).sum().astype(int).reset_index()
+    table.insert(0, "column", column)
+    table.insert(0, "transition", transition)
+    n, k = table["n_matured"].to_numpy(), table["conversions"].to_numpy()
+    table["n_rest"], table["conversions_rest"] = n.sum() - n, k.sum() - k
+    n_rest, k_rest = table["n_rest"].to_numpy(), table["conversions_rest"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["rate"] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        table["rate_rest"] = np.where(n_rest > 0, k_rest / np.maximum(n_rest, 1), np.nan)
+    low, high = proportion_confint(k, np.maximum(n, 1), alpha=1 - confidence, method="wilson")
+    table["rate_low"], table["rate_high"] = np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+    enough = (n >= min_n) & (n_rest >= min_n)
+    table["verdict"] = np.where(len(table) < 2, Verdict.NOT_TESTED.value,
+                                np.where(enough, "", Verdict.INSUFFICIENT_DATA.value))
+    table["reason"] = np.where(len(table) < 2, Reason.SINGLE_LEVEL.value,
+                               np.where(enough, Reason.OK.value, Reason.INSUFFICIENT_N.value))
+    tested = enough & (len(table) >= 2)
+    for name in ("lift", "lift_low", "lift_high", "p_value"):
+        table[name] = np.nan
+    table["test"] = None
+    if tested.any():
+        found = _two_proportion(k[tested], n[tested], k_rest[tested], n_rest[tested], 1 - confidence)
+        for name, values in found.items():
+            table.loc[tested, name] = values
+    return table[_COLUMNS[:-4] + ["verdict", "reason"]]
 
 
-def _two_proportion(k: int, n: int, k_rest: int, n_rest: int, alpha: float) -> dict:
-    """Lift with a Newcombe interval, and the p-value of z (or Fisher's exact test for small expected counts)."""
+def _two_proportion(k, n, k_rest, n_rest, alpha: float) -> dict[str, np.ndarray]:
+    """Lift with a Newcombe interval; p-value of the pooled z test, or Fisher's exact test for small expected counts."""
     low, high = confint_proportions_2indep(k, n, k_rest, n_rest, method="newcomb", compare="diff", alpha=alpha)
     pooled = (k + k_rest) / (n + n_rest)
-    expected = min(n * pooled, n * (1 - pooled), n_rest * pooled, n_rest * (1 - pooled))
-    if expected < _MIN_EXPECTED:
-        method = TestMethod.FISHER_EXACT
-        p_value = fisher_exact([[k, n - k], [k_rest, n_rest - k_rest]]).pvalue
-    else:
-        method = TestMethod.TWO_PROPORTION_Z
-        p_value = proportions_ztest([k, k_rest], [n, n_rest])[1]
-    return dict(lift=k / n - k_rest / n_rest, lift_low=float(low), lift_high=float(high), test=method.value,
-                p_value=float(p_value))
+    expected = np.minimum.reduce([n * pooled, n * (1 - pooled), n_rest * pooled, n_rest * (1 - pooled)])
+    small = expected < _MIN_EXPECTED
+    lift = k / n - k_rest / n_rest
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = lift / np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_rest))
+    p_value = 2 * norm.sf(np.abs(z))
+    for i in np.flatnonzero(small):
+        p_value[i] = fisher_exact([[k[i], n[i] - k[i]], [k_rest[i], n_rest[i] - k_rest[i]]]).pvalue
+    test = np.where(small, ComparisonTest.FISHER_EXACT.value, ComparisonTest.TWO_PROPORTION_Z.value)
+    return dict(lift=lift, lift_low=np.atleast_1d(low), lift_high=np.atleast_1d(high), test=test, p_value=p_value)
 
 
 def _with_fdr(table: pd.DataFrame, alpha: float, min_effect: float) -> pd.DataFrame:
-    """Benjamini–Hochberg q-values over every tested row, then verdicts and ranks."""
+    """Benjamini–Hochberg q-values over every tested row, then verdicts and ranks (tested rows only)."""
+    table = table.copy()
     tested = table["p_value"].notna().to_numpy()
     table["q_value"] = np.nan
+    table["rank"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    for text in ("test", "verdict", "reason"):
+        table[text] = table[text].astype(object)
     if tested.any():
         table.loc[tested, "q_value"] = multipletests(table.loc[tested, "p_value"].to_numpy(float), alpha=alpha,
                                                      method="fdr_bh")[1]
-    flagged = tested & (table["q_value"] < alpha).to_numpy() & (table["lift"].abs() >= min_effect).to_numpy()
-    direction = np.where(table["lift"] > 0, Verdict.ABOVE_REST.value, Verdict.BELOW_REST.value)
-    table.loc[tested, "verdict"] = np.where(flagged, direction, Verdict.NO_EVIDENCE.value)[tested]
-    table["rank"] = table.loc[tested].groupby(["transition", "column"])["rate"] \
-        .rank(method="min", ascending=False).astype("Int64")
-    table["rank"] = table["rank"].astype("Int64")
-    return table
+        flagged = (table["q_value"] < alpha) & (table["lift"].abs() >= min_effect)
+        direction = np.where(table["lift"] > 0, Verdict.ABOVE_REST.value, Verdict.BELOW_REST.value)
+        table.loc[tested, "verdict"] = np.where(flagged, direction, Verdict.NO_EVIDENCE.value)[tested]
+        ranks = table.loc[tested].groupby(["transition", "column"])["rate"].rank(method="min", ascending=False)
+        table.loc[tested, "rank"] = ranks.astype("Int64")
+    return table[_COLUMNS]

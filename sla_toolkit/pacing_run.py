@@ -41,7 +41,7 @@ class PacingRun:
 def run_pacing(sla: str | Path | SlaSpec, source: str | Path, *, as_of=None,
                files: list[str | Path] | None = None) -> PacingRun:
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
-    data = load_leads(spec, source, as_of=as_of, files=files)
+    data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
     cutoff = resolve_as_of(data, as_of)
     leads, note = apply_scope(data.leads, spec)
     return PacingRun(spec, cutoff, pace(leads, spec, cutoff), data.quality, note)

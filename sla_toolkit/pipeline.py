@@ -103,7 +103,7 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
         Label of the run folder (default: ``as_of`` as YYYY-MM-DD).
     """
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
-    data = load_leads(spec, source, as_of=as_of, files=files)
+    data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
     funnel = funnel_summary(leads, spec, cutoff)

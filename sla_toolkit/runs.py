@@ -40,7 +40,7 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     load_mapping(request.source)
     extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")
-    data = load_leads(spec, request.source, as_of=request.as_of)
+    data = load_leads(spec, request.source)
     cutoff = resolve_as_of(data, request.as_of)
     cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),

@@ -2,6 +2,10 @@
 
 Every rate carries its Wilson interval (statsmodels ``proportion_confint(method="wilson")``)
 and its denominator; every count-based cost carries an exact Poisson interval on the count.
+
+statsmodels and scipy are imported inside the two functions that need them: importing them
+costs seconds, and the daily ``pace`` command (which reaches this module through the funnel
+helpers) never computes an interval.
 """
 from __future__ import annotations
 
@@ -9,9 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-from statsmodels.stats.proportion import proportion_confint
-
 from .results import ResultMixin
 
 
@@ -48,6 +49,8 @@ def wilson_bounds(successes, n, confidence: float = 0.95) -> tuple[np.ndarray, n
     high = np.ones(n.shape)
     has_data = n > 0
     if has_data.any():
+        from statsmodels.stats.proportion import proportion_confint
+
         lo, hi = proportion_confint(successes[has_data], n[has_data], alpha=1 - confidence, method="wilson")
         low[has_data] = lo
         high[has_data] = hi
@@ -83,9 +86,11 @@ def rate_columns(successes, n, confidence: float = 0.95, prefix: str = "") -> pd
 
 def poisson_count_bounds(count: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Garwood) interval for the mean of a Poisson count observed as ``count``."""
+    from scipy.stats import chi2
+
     alpha = 1 - confidence
-    low = 0.0 if count == 0 else float(scipy_stats.chi2.ppf(alpha / 2, 2 * count) / 2)
-    high = float(scipy_stats.chi2.ppf(1 - alpha / 2, 2 * (count + 1)) / 2)
+    low = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count) / 2)
+    high = float(chi2.ppf(1 - alpha / 2, 2 * (count + 1)) / 2)
     return low, high
 
 

@@ -237,7 +237,7 @@ def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
     sentence = (f"At the current pace {p.expected:,.0f} customers are expected by the deadline "
                 f"(90% interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
                 f"{pct(p.probability, 0)} chance of reaching it.")
-    per_day = ("" if math.isnan(p.leads_needed_per_day) or p.days_left <= 0 else
+    per_day = ("" if not math.isfinite(p.leads_needed_per_day) or p.days_left <= 0 else
                f" About {p.leads_needed_per_day:,.0f} new leads per day are needed for the remaining "
                f"{p.days_left} days.")
     kind = FindingKind.ADJUST if status in ("OFF_TRACK", "MISSED") else FindingKind.WATCH

@@ -68,7 +68,7 @@ def rate_interval_figure(table: pd.DataFrame, label: str, rate: str, low: str, h
 
 def pacing_figure(customers_so_far: int, expected: float, low: float, high: float, target: float | None,
                   title: str) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(8, 1.9))
+    fig, ax = plt.subplots(figsize=(9, 2.0))
     ax.barh([0], [customers_so_far], color="#3b6ea8", label="customers so far")
     ax.errorbar(expected, 0, xerr=[[expected - low], [high - expected]], fmt="D", color="black", capsize=5,
                 label="expected at the deadline (90% interval)")
@@ -76,7 +76,7 @@ def pacing_figure(customers_so_far: int, expected: float, low: float, high: floa
         ax.axvline(target, color="#b3261e", linewidth=2, label="target")
     ax.set_yticks([])
     ax.set_xlim(0, max(high, target or 0, 1) * 1.15)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     return fig

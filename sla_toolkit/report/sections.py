@@ -88,7 +88,9 @@ def pacing_text(result) -> str:
     if p.status.value == "NOT_APPLICABLE":
         return f'<div class="sla"><p>Pacing not applicable: {esc(p.note)}</p></div>'
     target = f"{p.target_customers:,}" if p.target_customers else "no target"
-    per_day = "–" if math.isnan(p.leads_needed_per_day) else f"{p.leads_needed_per_day:,.1f}"
+    per_day = ("–" if math.isnan(p.leads_needed_per_day) else
+               "not reachable with new leads in the time left" if math.isinf(p.leads_needed_per_day) else
+               f"{p.leads_needed_per_day:,.1f}")
     return (f'<div class="sla"><p><span class="status {esc(p.status.value)}">{esc(p.status.value)}</span> '
             f"Probability of reaching {target} customers by the deadline: <b>{pct(p.probability, 0)}</b> "
             f"(from {p.simulations:,} simulations).</p><ul>"
