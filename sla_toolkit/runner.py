@@ -449,13 +449,18 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
         log.start(plan.sla_slug, plan.cycle_id, folder.target, recovered=folder.recovered)
         step = "start"
         try:
-            for job in plan.notebooks:
+            for number, job in enumerate(plan.notebooks, start=1):
                 step = f"execute {job.name}"
                 log.write(f"notebook {job.name}: start {job.path} "
                           f"parameters={json.dumps(parameters[job.name], default=str)}")
+                if plan.progress:
+                    print(f"[{number}/{len(plan.notebooks)}] executing {job.name} ...", file=sys.stderr, flush=True)
                 with log.timed(f"notebook {job.name}", durations):
                     execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
                                      timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress)
+                if plan.progress:
+                    print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
+                          f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr, flush=True)
             step = "export report.html"
             report = plan.report_job
             with log.timed(f"export {REPORT_FILE} from {report.name}", durations):
