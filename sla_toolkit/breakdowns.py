@@ -157,38 +157,37 @@ def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confi
     entered = outcomes["entered"].to_numpy(bool)
     matured = outcomes["matured"].to_numpy(bool)[entered]
     converted = outcomes["converted"].to_numpy(bool)[entered]
-    table = pd.DataFrame({
-        "level": labels.to_numpy()[entered],
-        "n_entered": 1,
-        "n_converted": converted,
-        "n_open": ~matured & ~converted,
-        "n_matured": matured,
-        "conversions": matured & outcomes["converted_in_window"].to_numpy(bool)[entered],
-    }).groupby("level", sort=True).sum().astype(int).reset_index()
-    table.insert(0, "column", column)
-    table.insert(0, "transition", transition)
-    n, k = table["n_matured"].to_numpy(), table["conversions"].to_numpy()
-    table["n_rest"], table["conversions_rest"] = n.sum() - n, k.sum() - k
-    n_rest, k_rest = table["n_rest"].to_numpy(), table["conversions_rest"].to_numpy()
+    in_window = outcomes["converted_in_window"].to_numpy(bool)[entered]
+    codes, levels = pd.factorize(labels.to_numpy()[entered], sort=True)
+    size = len(levels)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=mask, minlength=size).astype(int)
+
+    n, k = count(matured), count(matured & in_window)
+    n_rest, k_rest = n.sum() - n, k.sum() - k
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["rate"] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-        table["rate_rest"] = np.where(n_rest > 0, k_rest / np.maximum(n_rest, 1), np.nan)
+        rate, rate_rest = np.where(n > 0, k / n, np.nan), np.where(n_rest > 0, k_rest / n_rest, np.nan)
     low, high = proportion_confint(k, np.maximum(n, 1), alpha=1 - confidence, method="wilson")
-    table["rate_low"], table["rate_high"] = np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
     enough = (n >= min_n) & (n_rest >= min_n)
-    table["verdict"] = np.where(len(table) < 2, Verdict.NOT_TESTED.value,
-                                np.where(enough, "", Verdict.INSUFFICIENT_DATA.value))
-    table["reason"] = np.where(len(table) < 2, Reason.SINGLE_LEVEL.value,
-                               np.where(enough, Reason.OK.value, Reason.INSUFFICIENT_N.value))
-    tested = enough & (len(table) >= 2)
-    for name in ("lift", "lift_low", "lift_high", "p_value"):
-        table[name] = np.nan
-    table["test"] = None
+    single = size < 2
+    table = {"transition": transition, "column": column, "level": np.asarray(levels, dtype=object),
+             "n_entered": np.bincount(codes, minlength=size), "n_converted": count(converted),
+             "n_open": count(~matured & ~converted), "n_matured": n, "conversions": k, "rate": rate,
+             "rate_low": np.where(n > 0, low, np.nan), "rate_high": np.where(n > 0, high, np.nan), "n_rest": n_rest,
+             "conversions_rest": k_rest, "rate_rest": rate_rest,
+             "lift": np.full(size, np.nan), "lift_low": np.full(size, np.nan), "lift_high": np.full(size, np.nan),
+             "test": np.full(size, None, dtype=object), "p_value": np.full(size, np.nan),
+             "verdict": np.where(single, Verdict.NOT_TESTED.value,
+                                 np.where(enough, "", Verdict.INSUFFICIENT_DATA.value)).astype(object),
+             "reason": np.where(single, Reason.SINGLE_LEVEL.value,
+                                np.where(enough, Reason.OK.value, Reason.INSUFFICIENT_N.value)).astype(object)}
+    tested = enough & (not single)
     if tested.any():
-        found = _two_proportion(k[tested], n[tested], k_rest[tested], n_rest[tested], 1 - confidence)
-        for name, values in found.items():
-            table.loc[tested, name] = values
-    return table[_COLUMNS[:-4] + ["verdict", "reason"]]
+        for name, values in _two_proportion(k[tested], n[tested], k_rest[tested], n_rest[tested],
+                                            1 - confidence).items():
+            table[name][tested] = values
+    return pd.DataFrame(table)
 
 
 def _two_proportion(k, n, k_rest, n_rest, alpha: float) -> dict[str, np.ndarray]:
