@@ -129,7 +129,7 @@ class TimeToConvert(Fitter):
         with captured_fit_warnings() as caught:
             fit = sm.PHReg(durations, matrix, status=data.successes.astype(int), ties=self.ties) \
                 .fit(maxiter=self.max_iter)
-        params, bse = np.asarray(fit.params), np.asarray(fit.bse)
+            params, bse = np.asarray(fit.params), np.asarray(fit.bse)
         if ((np.abs(params) > _RUNAWAY_COEF) & ~(bse < _RUNAWAY_SE)).any():
             return self._cannot(Reason.PERFECT_SEPARATION, "a hazard ratio runs off to 0 or infinity (the "
                                 "converters are separated by the covariates)", notes=tuple(notes), **base)

@@ -157,14 +157,14 @@ class AdjustedEffects(Fitter):
         endog = np.column_stack([data.successes, data.trials - data.successes]) if aggregated else data.successes
         with captured_fit_warnings() as caught:
             fit = sm.GLM(endog, matrix, family=sm.families.Binomial()).fit(maxiter=self.max_iter)
+            mu, std_err = np.asarray(fit.mu), np.asarray(fit.bse)
         # statsmodels' PerfectSeparationWarning means "fitted = observed", which a saturated model of
         # pattern proportions also triggers; fitted probabilities at 0 or 1 are the reliable sign.
-        mu = np.asarray(fit.mu)
         if ((mu < _BOUNDARY) | (mu > 1 - _BOUNDARY)).any():
             return self._cannot(Reason.PERFECT_SEPARATION, "a combination of columns separates converters from "
                                 "the rest (fitted probabilities of 0 or 1); odds ratios would be infinite",
                                 notes=tuple(notes), separated=separated, **base)
-        if not fit.converged or caught.convergence or not np.all(np.isfinite(fit.bse)):
+        if not fit.converged or caught.convergence or not np.all(np.isfinite(std_err)):
             return self._cannot(Reason.NOT_CONVERGED, f"the fit did not converge within {self.max_iter} "
                                 "iterations", notes=tuple(notes), separated=separated, **base)
         self.statsmodels_result_ = fit
