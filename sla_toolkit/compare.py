@@ -90,7 +90,8 @@ def judge(estimate: float, low: float, high: float, target: float, direction: Di
     if meets:
         return Status.MET, f"estimate {estimate:.4g} meets the target {target:.4g}"
     if low <= target <= high:
-        return Status.AT_RISK, f"estimate {estimate:.4g} misses {target:.4g}; interval [{low:.4g}, {high:.4g}] contains it"
+        return Status.AT_RISK, (f"estimate {estimate:.4g} misses {target:.4g}; "
+                                f"interval [{low:.4g}, {high:.4g}] contains it")
     return Status.MISSED, f"interval [{low:.4g}, {high:.4g}] excludes the target {target:.4g}"
 
 

@@ -126,7 +126,7 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     new_conversion = float(draws["new_conversion"].mean())
     needed_new = (target - customers_so_far - expected_open) if target else float("nan")
     per_day = _leads_per_day(needed_new, new_conversion, remaining)
-    if curve.n and curve.longest < (deadline - start) / _DAY:
+    if curve.n and curve.longest < max(horizon.max(initial=0.0), remaining):
         note = (note + "; " if note else "") + (f"conversions later than {curve.longest:.0f} days after entry "
                                                 "(the longest follow-up so far) are not projected")
     leads_total = leads_so_far + draws["arrivals"]

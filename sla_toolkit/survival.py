@@ -230,6 +230,10 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
     else:
         basis, note = RateBasis.PROJECTED, (f"only {matured.n} of {int(timed.sum())} leads have matured: "
                                             f"Kaplan–Meier projection over all leads")
+        longest = float(outcomes.loc[timed, "duration_days"].max())
+        if longest < window:
+            note += (f"; follow-up reaches {longest:.0f} of the {window} days, so conversions later than that "
+                     f"are not counted")
     return TransitionConversion(name, window, naive, matured, projected, n_open, share_open, basis, Reason.OK, note)
 
 
@@ -303,7 +307,8 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     summary = pd.DataFrame(rows)
     curve_table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     if len(curve_table):
-        curve_table = curve_table[["transition", "group"] + [c for c in curve_table if c not in ("transition", "group")]]
+        keys = ["transition", "group"]
+        curve_table = curve_table[keys + [c for c in curve_table if c not in keys]]
     return TimeToConvert(summary, curve_table, tuple(horizons_days), confidence, as_of, tuple(notes))
 
 

@@ -95,5 +95,6 @@ def test_projected_rates_enter_through_effective_counts():
     # effective n reproduces Greenwood's error: sqrt(r (1 - r) / n) = se
     n = rates.loc["lead->mql", "n"]
     assert math.sqrt(projected.estimate * (1 - projected.estimate) / n) == pytest.approx(projected.standard_error)
-    assert rates.loc["lead->mql", "rate"] == pytest.approx(0.4) and rates.loc["mql->customer", "rate"] == pytest.approx(0.25)
+    assert rates.loc["lead->mql", "rate"] == pytest.approx(0.4)
+    assert rates.loc["mql->customer", "rate"] == pytest.approx(0.25)
     assert result.needed("lead")[0] == pytest.approx(100)
