@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Callable
 
@@ -47,3 +50,30 @@ def tree_digest() -> Callable[[Path], dict[str, str]]:
 def good_run(tmp_path_factory) -> RunOutcome:
     """A successful run of the fixture notebook, executed once per session (a few seconds)."""
     return run_notebooks(_fixture_plan(tmp_path_factory.mktemp("reports")))
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is required in CI (Debian package `chromium`; .ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install -y chromium); the browser test needs it")
+    return path
+
+
+def _run_chromium(binary: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+@pytest.fixture(scope="session")
+def run_chromium() -> Callable[..., subprocess.CompletedProcess]:
+    """``run_chromium(binary, tmp_path, *arguments)``: headless Chromium with networking disabled."""
+    return _run_chromium

@@ -1,39 +1,14 @@
 """Open report.html in headless Chromium with networking disabled: it renders, and the table is there."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 from matplotlib import image
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is required in CI (Debian package `chromium`; .ci/run installs it)")
-        pytest.skip("chromium not installed (apt-get install -y chromium); the browser test needs it")
-    return path
-
-
-def _chromium(binary: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments],
-                          capture_output=True, text=True, timeout=120, check=True)
-
-
-def test_report_renders_offline_to_a_non_blank_page(chromium, good_run, tmp_path):
+def test_report_renders_offline_to_a_non_blank_page(chromium, run_chromium, good_run, tmp_path):
     screenshot = tmp_path / "report.png"
-    _chromium(chromium, tmp_path, f"--screenshot={screenshot}", "--window-size=1200,900",
+    run_chromium(chromium, tmp_path, f"--screenshot={screenshot}", "--window-size=1200,900",
               good_run.report_html.as_uri())
     pixels = image.imread(screenshot)[..., :3]  # RGB floats in [0, 1]
     assert pixels.shape[:2] == (900, 1200)
@@ -44,8 +19,8 @@ def test_report_renders_offline_to_a_non_blank_page(chromium, good_run, tmp_path
     assert (np.abs(pixels - bar_blue).max(axis=2) < 0.03).sum() > 1000
 
 
-def test_rendered_dom_has_the_table_and_no_live_script(chromium, good_run, tmp_path):
-    dom = _chromium(chromium, tmp_path, "--dump-dom", good_run.report_html.as_uri()).stdout
+def test_rendered_dom_has_the_table_and_no_live_script(chromium, run_chromium, good_run, tmp_path):
+    dom = run_chromium(chromium, tmp_path, "--dump-dom", good_run.report_html.as_uri()).stdout
     assert '<table border="1" class="dataframe">' in dom
     assert "<td>spring-webinar</td>" in dom and "<td>autumn-ads</td>" in dom
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in dom

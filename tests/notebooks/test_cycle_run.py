@@ -1,0 +1,117 @@
+"""The real notebooks, run by papermill through `sla-toolkit run`, on the sample data.
+
+One run (module fixture) on a copy of the sample campaign in which one campaign is named
+``<script>alert(1)</script>`` and campaigns are a breakdown segment; the tests then check the
+report folder, that results.json holds the Python API's figures, that the page renders offline,
+that user text is escaped, and how failures and bad parameters are handled.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from matplotlib import image
+
+from sla_toolkit.cli import main
+from sla_toolkit.datasets import example_paths
+from sla_toolkit.pipeline import run_cycle
+from sla_toolkit.report import find_remote_resources
+from sla_toolkit.spec import load_spec
+
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("campaign")
+    sample = example_paths()
+    for path in (sample.source, sample.spend):
+        shutil.copy(path, folder / path.name)
+    leads = pd.read_csv(sample.leads, dtype=str, keep_default_na=False)
+    victim = leads["Campaign"].replace("", np.nan).dropna().iloc[0]
+    leads.loc[leads["Campaign"] == victim, "Campaign"] = EVIL
+    leads.to_csv(folder / "leads.csv", index=False)
+    spec = yaml.safe_load(sample.sla.read_text())
+    spec["segments"] = [*spec["segments"], "campaign"]
+    (folder / "sla.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(campaign, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("reports")
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(out)])
+    assert code == 0
+    spec = load_spec(campaign / "sla.yaml")
+    (folder,) = [p for p in (out / spec.slug).iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return {"out": out, "folder": folder, "slug": spec.slug}
+
+
+def test_run_folder_holds_every_output(run):
+    names = {p.name for p in run["folder"].iterdir()}
+    assert {"cycle_report.ipynb", "daily_pacing.ipynb", "report.html", "results.json", "next_sla.yaml",
+            "quarantine.csv", "run.log", "pacing.json"} <= names
+    load_spec(run["folder"] / "next_sla.yaml")
+
+
+def test_results_json_matches_the_python_api(run, campaign):
+    saved = json.loads((run["folder"] / "results.json").read_text())
+    api = run_cycle(campaign / "sla.yaml", campaign / "source.yaml").to_dict()
+    assert saved["as_of"] == api["as_of"]
+    assert saved["funnel"]["overall"] == api["funnel"]["overall"]
+    assert saved["checks"] == api["checks"]
+    assert saved["conversion"] == api["conversion"]
+    assert saved["pacing"]["probability"] == api["pacing"]["probability"]
+    assert [f["sentence"] for f in saved["findings"]["items"]] == [f["sentence"] for f in api["findings"]["items"]]
+    assert saved["next_cycle"]["yaml"] == api["next_cycle"]["yaml"]
+
+
+def test_report_is_self_contained_and_escapes_user_text(run):
+    page = (run["folder"] / "report.html").read_text()
+    assert find_remote_resources(page) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert EVIL not in page
+    assert 'id="scorecard"' in page and "data:image/png;base64," in page
+    assert "import sla_toolkit" not in page and "run_cycle(" not in page   # no code cells
+
+
+def test_report_renders_in_headless_chromium(run, chromium, run_chromium, tmp_path):
+    report = run["folder"] / "report.html"
+    shot = tmp_path / "report.png"
+    run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri())
+    grey = image.imread(shot)[..., :3].mean(axis=2)
+    assert grey.std() > 0.05 and (grey < 0.5).mean() > 0.005
+    dom = run_chromium(chromium, tmp_path, "--dump-dom", report.as_uri()).stdout
+    assert 'id="scorecard"' in dom and "MISSED" in dom
+    assert "alert(1)" not in dom.replace("&lt;script&gt;alert(1)&lt;/script&gt;", "")
+
+
+def test_failing_parameter_gives_exit_1_a_failure_report_and_keeps_the_good_run(run, campaign, capsys):
+    before = {p.name: p.read_bytes() for p in run["folder"].iterdir()}
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(run["out"]), "-p", "as_of=1990-01-01"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "cell" in err and "AsOfError" in err and "Traceback" not in err
+    failed = [p for p in (run["out"] / run["slug"]).iterdir() if ".failed-" in p.name]
+    assert len(failed) == 1
+    report = (failed[0] / "failure.md").read_text()
+    assert "run_cycle(" in report and "before the period start" in report
+    assert {p.name: p.read_bytes() for p in run["folder"].iterdir()} == before
+
+
+def test_unknown_parameter_is_rejected_before_a_kernel_starts(run, campaign, capsys, monkeypatch):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("a kernel was started"))
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(run["out"]), "-p", "colour=red"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "colour: unknown parameter; valid names: sla_path, source_path, as_of, cycle_id, output_dir" in err
