@@ -156,7 +156,7 @@ def test_olist_naive_matured_and_projected_rates(olist_dir, repo):
     timing = time_to_convert(leads, spec, latest).summary.set_index(["transition", "group"])
     won = timing.loc[("mql->customer", "all")]
     print(f"\nOlist among won deals: median {won['median_days_converted']:.2f} days "
-          f"[{won['median_low']:.2f}, {won['median_high']:.2f}], won within 30 days: {won['converted_within_30']}, "
+          f"[{won['median_low']:.2f}, {won['median_high']:.2f}], won within 30 days: {int(won['converted_within_30'])}, "
           f"KM median among those won within 180 days: {won['km_median_days']:.2f}")
     assert round(won["median_days_converted"], 1) == 14.7
     assert won["converted_within_30"] == 547
