@@ -117,7 +117,7 @@ class AdjustedEffects(Fitter):
         if stop:
             return self._cannot(*stop, notes=tuple(notes), **base)
         data = BinomialData([CategoricalColumn.encode(c, rows[c]) for c in categorical],
-                     {c: rows[c].to_numpy(float) for c in numeric}, np.ones(len(y)), y.astype(float))
+                            {c: rows[c].to_numpy(float) for c in numeric}, np.ones(len(y)), y.astype(float))
         data, dropped = drop_constant_columns(data)
         notes += [f"{c} has a single value in the data and is left out" for c in dropped]
         if not data.categorical and not data.numeric:

@@ -41,7 +41,7 @@ def test_bank_marketing_scoring_without_duration(bank):
     assert len(leads) == 41_176 and len(bank.quarantine) == 12          # the 12 duplicate rows
     assert "duration" in spec.features and spec.leaky == ["duration"]
     frame = outcome_frame(leads, spec, as_of=None)
-    scorer = LeadScorer.from_spec(spec, threads=1).fit(frame)
+    scorer = LeadScorer.from_spec(spec).fit(frame)
     result = scorer.result_
     assert result.fitted and scorer.excluded_ == ("duration",) and "duration" not in result.features
     summary = result.summary.set_index("model")

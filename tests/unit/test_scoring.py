@@ -54,7 +54,7 @@ def test_delong_matches_pairwise_structural_components_and_sklearn_auc():
 
 def test_scorer_reaches_the_oracle_auc_on_a_linear_signal_and_beats_no_skill_brier():
     frame, truth = scored_frame(3000, seed=1)
-    scorer = LeadScorer(["channel", "pages", "noise"], threads=1).fit(frame)
+    scorer = LeadScorer(["channel", "pages", "noise"]).fit(frame)
     s = scorer.summary.set_index("model")
     oracle = roc_auc_score(frame["converted_in_window"], truth)
     best = s.loc[scorer.chosen_]
@@ -72,7 +72,7 @@ def test_scorer_reaches_the_oracle_auc_on_a_linear_signal_and_beats_no_skill_bri
 
 def test_gradient_boosting_wins_on_a_nonlinear_signal():
     frame, _ = scored_frame(3000, seed=2, nonlinear=True)
-    scorer = LeadScorer(["channel", "pages"], threads=1).fit(frame)
+    scorer = LeadScorer(["channel", "pages"]).fit(frame)
     s = scorer.summary.set_index("model")
     assert scorer.chosen_ == "gradient_boosting"
     assert s.loc["gradient_boosting", "auc"] > s.loc["logistic_regression", "auc"] + 0.1
@@ -81,8 +81,8 @@ def test_gradient_boosting_wins_on_a_nonlinear_signal():
 def test_leaky_column_is_excluded_automatically():
     frame, _ = scored_frame(2000, seed=3)
     frame["call_seconds"] = frame["converted_in_window"] * 300 + np.arange(len(frame)) % 50
-    leaky = LeadScorer(["channel", "pages", "call_seconds"], leaky=["call_seconds"], threads=1).fit(frame)
-    trusting = LeadScorer(["channel", "pages", "call_seconds"], threads=1).fit(frame)
+    leaky = LeadScorer(["channel", "pages", "call_seconds"], leaky=["call_seconds"]).fit(frame)
+    trusting = LeadScorer(["channel", "pages", "call_seconds"]).fit(frame)
     assert leaky.excluded_ == ("call_seconds",) and leaky.result_.excluded == ("call_seconds",)
     assert "call_seconds" not in leaky.result_.features
     assert "left out as leaky (spec.leaky): call_seconds" in leaky.result_.notes
@@ -91,7 +91,7 @@ def test_leaky_column_is_excluded_automatically():
 
 def test_calibration_curve_per_model():
     frame, _ = scored_frame(3000, seed=4)
-    result = LeadScorer(["channel", "pages"], calibration_bins=5, threads=1).fit(frame).result_
+    result = LeadScorer(["channel", "pages"], calibration_bins=5).fit(frame).result_
     calibration = result.calibration
     assert set(calibration["model"]) == {"logistic_regression", "gradient_boosting"}
     assert calibration.groupby("model").size().max() <= 5
@@ -108,7 +108,7 @@ def test_open_leads_are_scored_and_conditioned_on_time_already_open():
     frame.loc[:19, ["matured", "converted", "event", "converted_in_window"]] = False
     frame.loc[:19, "duration_days"] = 2.0                     # open for 2 days so far
     frame.loc[20, "channel"] = "podcast"                    # a level never seen in training
-    scorer = LeadScorer(["channel", "pages"], threads=1).fit(frame)
+    scorer = LeadScorer(["channel", "pages"]).fit(frame)
     scores = score_open_leads(scorer, frame)
     assert scores.fitted and scores.reason == Reason.OK and len(scores.scores) == 20
     p = scorer.predict_proba(frame.iloc[:20])
@@ -123,7 +123,7 @@ def test_open_leads_are_scored_and_conditioned_on_time_already_open():
 
 def test_renders_dict_html_and_plots():
     frame, _ = scored_frame(1500, seed=6)
-    scorer = LeadScorer(["channel", "pages"], threads=1).fit(frame)
+    scorer = LeadScorer(["channel", "pages"]).fit(frame)
     payload = json.loads(json.dumps(scorer.to_dict()))
     assert payload["chosen"] == scorer.chosen_ and "DeLong" in payload["auc_interval"]
     assert "auc" in scorer._repr_html_()
