@@ -20,7 +20,7 @@ from ..errors import Reason
 from ..spec import SlaSpec
 from .base import FitResult, Fitter, cannot_fit, captured_fit_warnings
 from .design import (BinomialData, CategoricalColumn, aliased_columns, drop_constant_columns, dummy_design,
-                     exclude_separated_levels, level_counts, model_columns, split_columns)
+                     exclude_separated_levels, split_columns)
 from .plots import forest
 from .tables import ALIASED_NOTE, term_table
 

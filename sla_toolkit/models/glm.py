@@ -27,10 +27,10 @@ from ..errors import Reason
 from ..spec import SlaSpec
 from .base import FitResult, Fitter, cannot_fit, captured_fit_warnings
 from .design import (BinomialData, CategoricalColumn, SeparatedLevel, aliased_columns, drop_constant_columns,
-                     dummy_design, exclude_separated_levels, level_counts, matured_rows, model_columns,
+                     dummy_design, exclude_separated_levels, matured_rows, model_columns,
                      numeric_separation, split_columns)
 from .plots import forest
-from .tables import ALIASED_NOTE, term_table
+from .tables import ALIASED_NOTE, separated_row, term_table
 
 SUMMARY_COLUMNS = ["term", "column", "level", "role", "n", "conversions", "coef", "std_err",
                    "odds_ratio", "ci_low", "ci_high", "p_value", "note"]
@@ -179,7 +179,7 @@ class AdjustedEffects(Fitter):
 
     def _cannot(self, reason: Reason, message: str, *, separated=(), **fields) -> AdjustedEffectsResult:
         return cannot_fit(AdjustedEffectsResult, "adjusted_effects", reason, message, SUMMARY_COLUMNS,
-                          rows=[_separated_row(s) for s in separated], **fields)
+                          rows=[separated_row(s, "conversions") for s in separated], **fields)
 
 
 def _outcome_problem(n: int, events: int) -> tuple[Reason, str] | None:
@@ -209,8 +209,3 @@ def _aggregate(data: BinomialData) -> BinomialData:
     columns = [CategoricalColumn(c.name, np.asarray(pc, dtype=np.int64), c.levels)
                for c, pc in zip(data.categorical, pattern_codes)]
     return BinomialData(columns, {}, trials, successes)
-
-
-def _separated_row(level: SeparatedLevel) -> dict:
-    return dict(term=f"{level.column}[{level.level}]", column=level.column, level=level.level, role="separated",
-                n=level.n, conversions=level.events, note=level.note)

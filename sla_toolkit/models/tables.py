@@ -35,11 +35,11 @@ def term_table(terms: list[dict], fit, kept: list[int], references: dict[str, st
             if term["column"] == name and term["role"] == "level":
                 counts = dict(n=int(n[term["code"]]), events=int(events[term["code"]]))
                 rows.append(_row(term, counts, estimates, i, ratio, count))
-        rows += [_separated_row(s, count) for s in separated if s.column == name]
+        rows += [separated_row(s, count) for s in separated if s.column == name]
     for i, term in enumerate(terms):
         if term["role"] == "numeric":
             rows.append(_row(term, total, estimates, i, ratio, count))
-    rows += [_separated_row(s, count) for s in separated if s.column not in by_column]
+    rows += [separated_row(s, count) for s in separated if s.column not in by_column]
     columns = ["term", "column", "level", "role", "n", count, "coef", "std_err", ratio, "ci_low", "ci_high",
                "p_value", "note"]
     return pd.DataFrame(rows, columns=columns)
@@ -68,6 +68,7 @@ def _row(term: dict, counts: dict, estimates: dict, i: int, ratio: str, count: s
             "p_value": estimates["p_value"][i], "note": ALIASED_NOTE if aliased else note}
 
 
-def _separated_row(level: SeparatedLevel, count: str) -> dict:
+def separated_row(level: SeparatedLevel, count: str) -> dict:
+    """A summary row for a level left out of the fit because its effect is not finite."""
     return {"term": f"{level.column}[{level.level}]", "column": level.column, "level": level.level,
             "role": "separated", "n": level.n, count: level.events, "note": level.note}

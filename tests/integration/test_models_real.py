@@ -58,9 +58,10 @@ def test_bank_marketing_adjusted_effects_of_segments(bank):
     frame = outcome_frame(leads, spec, as_of=None)
     model = AdjustedEffects(spec.segments).fit(frame)
     s = model.summary.set_index("term")
-    print(f"\nbank marketing GLM on {spec.segments} ({model.result_.n_patterns} patterns): "
-          f"telephone vs {model.reference_levels_['contact']} OR {s.loc['contact[telephone]', 'odds_ratio']:.3f}, "
-          f"poutcome success vs {model.reference_levels_['poutcome']} OR {s.loc['poutcome[success]', 'odds_ratio']:.2f}")
+    telephone, success = s.loc["contact[telephone]", "odds_ratio"], s.loc["poutcome[success]", "odds_ratio"]
+    print(f"\nbank marketing GLM on {spec.segments} ({model.result_.n_patterns} patterns): telephone vs "
+          f"{model.reference_levels_['contact']} OR {telephone:.3f}, poutcome success vs "
+          f"{model.reference_levels_['poutcome']} OR {success:.2f}")
     assert model.result_.aggregated and model.reference_levels_["contact"] == "cellular"
     assert s.loc["contact[telephone]", "ci_high"] < 1 < s.loc["poutcome[success]", "ci_low"]
 

@@ -10,7 +10,6 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from sla_toolkit.errors import Reason
 from sla_toolkit.models import MISSING_LEVEL, AdjustedEffects, NotFittedError, outcome_frame
 
 matplotlib.use("Agg")
