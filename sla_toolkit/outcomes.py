@@ -77,8 +77,11 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
     out["entered"] = entered
     out["converted"] = converted
     start = leads[stage_column(from_stage)] if stage_column(from_stage) in leads else None
-    end = leads[stage_column(to_stage)] if stage_column(to_stage) in leads else None
-    timed = start is not None and end is not None and start.notna().any() and end.notna().any()
+    end = _event_time(leads, spec, to_stage)
+    # Timed when the source stage has dates and the target stage either has dates or has had no
+    # conversion yet (early in a period nobody may have converted: everyone is open, not "untimed").
+    timed = start is not None and end is not None and bool(start.notna().any()) and (
+        bool(end.notna().any()) or not bool(converted.any()))
     if not timed:
         out["matured"] = entered
         out["converted_in_window"] = converted
@@ -95,6 +98,22 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
     out.loc[~entered | start.isna(), "duration_days"] = np.nan
     out["event"] = known_time & start.notna()
     return out
+
+
+def _event_time(leads: pd.DataFrame, spec: SlaSpec, stage: str) -> pd.Series | None:
+    """When a lead reached ``stage``; a stage known only by implication (a later stage was reached,
+    its own date is missing) takes the date of the next later stage that has one: an upper bound,
+    so the lead counts as converted, slightly late, rather than as never converting."""
+    column = stage_column(stage)
+    if column not in leads:
+        return None
+    when = leads[column]
+    for later in spec.funnel.stages[spec.funnel.stages.index(stage) + 1:]:
+        if not when.isna().any():
+            break
+        if stage_column(later) in leads:
+            when = when.fillna(leads[stage_column(later)])
+    return when
 
 
 def _previous(spec: SlaSpec, stage: str) -> str | None:

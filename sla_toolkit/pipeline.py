@@ -33,7 +33,8 @@ from .targets import ReverseFunnelResult, reverse_funnel
 from .scope import AsOfError, apply_scope, resolve_as_of
 from .types import Status
 
-__all__ = ["AsOfError", "CycleResult", "apply_scope", "resolve_as_of", "run_cycle"]
+__all__ = ["AsOfError", "CycleResult", "analyse", "apply_scope", "lead_data_from_frames", "resolve_as_of",
+           "run_cycle"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,15 @@ class CycleResult:
         }
 
 
+def lead_data_from_frames(spec: SlaSpec, leads: pd.DataFrame, spend: pd.DataFrame | None = None,
+                          source: str = "<generated>") -> LeadData:
+    """Wrap an already-canonical lead table (e.g. from :mod:`sla_toolkit.datasets`) for :func:`analyse`."""
+    quality = DataQuality(input_rows=len(leads), accepted_rows=len(leads), quarantined_rows=0,
+                          quarantine_reasons={}, flagged={}, implied_stage_fills={}, joins=[],
+                          spend_rows=0 if spend is None else len(spend), spend_quarantined=0)
+    return LeadData(spec, leads, pd.DataFrame(columns=["table", "reason"]), spend, quality, source)
+
+
 def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.date | None = None,
               files: list[str | Path] | None = None, cycle_id: str | None = None,
               fit_models_: bool = True) -> CycleResult:
@@ -104,6 +114,13 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     """
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
     data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
+    return analyse(data, as_of=as_of, cycle_id=cycle_id, fit_models_=fit_models_)
+
+
+def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
+            fit_models_: bool = True) -> CycleResult:
+    """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`."""
+    spec = data.spec
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
     funnel = funnel_summary(leads, spec, cutoff)

@@ -41,12 +41,14 @@ def derive_findings(inputs: FindingInputs) -> Findings:
 
 # -- one multiple-testing family for the whole report ---------------------------------------------
 def _test_family(inputs: FindingInputs) -> dict[str, float]:
-    """q-values keyed by test id, Benjamini–Hochberg over every p-value the report uses."""
+    """q-values keyed by test id: Benjamini–Hochberg over every comparison the report makes.
+
+    The family is every comparison of a group with the rest (breakdowns, response time, cost per
+    customer). SLA checks are not in it: they compare an estimate with an agreed target, their
+    verdict rests on the interval, and most targets differ from the truth, so their tiny p-values
+    would loosen the bar for the comparisons.
+    """
     p_values: dict[str, float] = {}
-    for row in _rows(inputs.checks):
-        p = _check_p_value(row)
-        if not math.isnan(p):
-            p_values[f"check:{row['name']}"] = p
     for row in _rows(inputs.breakdowns):
         if row["status"] == "tested" and not _nan(row["p_value"]):
             p_values[_breakdown_id(row)] = float(row["p_value"])
@@ -83,7 +85,7 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
                      default=None) if rate_rows else None
     for row in _rows(inputs.checks):
         status, name = row["status"], row["name"]
-        q = family.get(f"check:{name}", float("nan"))
+        q = float("nan")
         evidence = Evidence(_f(row["estimate"]), _f(row["low"]), _f(row["high"]), _i(row["n"]),
                             _check_p_value(row), q, _unit(row))
         if status in (Status.INSUFFICIENT_DATA.value, Status.NOT_APPLICABLE.value):
@@ -108,7 +110,7 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
             found.append(Finding(FindingKind.WATCH, f"check:{name}", sentence, evidence,
                                  "Keep measuring; act if the next pacing runs stay below target.",
                                  f"SLA scorecard: {name}", Confidence.LOW, impact, "check_at_risk"))
-        elif _clearly_met(row) and (row.get("kind") != "rate" or q < spec.analysis.alpha):
+        elif _clearly_met(row):
             sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "met with a margin the data confirms.")
             found.append(Finding(FindingKind.WORKED, f"check:{name}", sentence, evidence,
