@@ -11,15 +11,42 @@ from .errors import SlaToolkitError
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
 
 
+class CommandLineError(SlaToolkitError):
+    """A command-line value cannot be used (exit 2, like any other bad input)."""
+
+
+def _check_as_of(args: argparse.Namespace) -> None:
+    """``--as-of`` must be a plain date (or date and time) before any data is read."""
+    value = getattr(args, "as_of", None)
+    if value is None:
+        return
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or pd.isna(stamp) or stamp.tzinfo is not None:
+        raise CommandLineError(f"--as-of {value!r} is not a plain date; give one like 2024-12-31 "
+                            "(or 2024-12-31 18:00), without a time zone")
+
+
 def _validate(args: argparse.Namespace) -> int:
     from .io import load_leads
 
     data = load_leads(args.sla, args.source, as_of=args.as_of, files=args.file or None)
+    if args.by and args.by not in data.leads.columns:
+        shown = [c for c in data.leads.columns if not c.startswith("reached_") and not c.endswith("_at")]
+        raise CommandLineError(f"--by {args.by!r} is not a column of the lead table; columns you can use: {shown} "
+                            "(map more under `columns:` in source.yaml)")
     q = data.quality
     print(f"{data.spec.name}: {q.input_rows:,} input rows from {data.source}")
     print(f"  accepted {q.accepted_rows:,} · quarantined {q.quarantined_rows:,}")
     for reason, n in q.quarantine_reasons.items():
         print(f"    quarantined: {reason}: {n:,}")
+        where, _, detail = q.quarantine_examples.get(reason, "").partition(": ")
+        if detail and detail != reason:  # the category alone does not say what was wrong
+            print(f"      {'e.g. ' if n > 1 else ''}{where} quarantined: {detail}")
     for reason, n in q.flagged.items():
         print(f"    kept, flagged: {reason}: {n:,}")
     for join in q.joins:
@@ -34,9 +61,10 @@ def _validate(args: argparse.Namespace) -> int:
               f" ({q.spend_quarantined} quarantined)")
     for note in q.notes:
         print(f"  note: {note}")
-    if args.quarantine and len(data.quarantine):
+    if args.quarantine:
         data.quarantine.to_csv(args.quarantine, index=False)
-        print(f"  quarantined rows written to {args.quarantine}")
+        print(f"  quarantined rows written to {args.quarantine}"
+              + ("" if len(data.quarantine) else " (none: header only)"))
     if args.by:
         print(data.leads.groupby(args.by, dropna=False)[
             [f"reached_{s}" for s in data.spec.funnel.stages]].sum().to_string())
@@ -149,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_as_of(args)
         return args.handler(args)
     except SlaToolkitError as exc:
         if args.debug:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
 from .types import transition_name
@@ -39,6 +40,14 @@ def _positive(value: float) -> float:
 Rate = Annotated[float, AfterValidator(_rate)]
 PositiveFloat = Annotated[float, AfterValidator(_positive)]
 PositiveInt = Annotated[int, Field(gt=0)]
+_CROSS_CHECK = "cross_check"
+
+
+def _sums_to_one(shares: dict[str, float]) -> dict[str, float]:
+    total = sum(shares.values())
+    if shares and abs(total - 1.0) > 0.01:
+        raise ValueError(f"shares must add up to 1, got {total:.3f}")
+    return shares
 
 
 class _Strict(BaseModel):
@@ -62,36 +71,85 @@ class Period(_Strict):
         return (self.end - self.start).days + 1
 
 
+def _stage_list(stages: list[str]) -> list[str]:
+    problems = []
+    bad = [s for s in stages if not _STAGE_NAME.match(s)]
+    if bad:
+        problems.append(f"must be lower-case names (letters, digits, _), got {bad}")
+    dupes = sorted({s for s in stages if stages.count(s) > 1})
+    if dupes:
+        problems.append(f"must be unique, repeated: {dupes}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return stages
+
+
+StageList = Annotated[list[str], Field(min_length=2), AfterValidator(_stage_list)]
+
+
+def _valid_stages(stages: Any) -> list[str] | None:
+    """``stages`` when it is a usable stage list, else None (its own problems are reported elsewhere)."""
+    if not isinstance(stages, list) or len(stages) < 2 or not all(isinstance(s, str) for s in stages):
+        return None
+    try:
+        return _stage_list(stages)
+    except ValueError:
+        return None
+
+
+def funnel_problems(stages: list[str], targets: Any, windows_days: Any) -> list[tuple[str, str]]:
+    """Targets and windows that name no transition or stage of ``stages``, as ``(path, message)`` pairs."""
+    problems = []
+    adjacent = [transition_name(a, b) for a, b in zip(stages, stages[1:])]
+    allowed = {transition_name(a, b) for i, a in enumerate(stages) for b in stages[i + 1:]}
+    unknown = [k for k in _keys(targets) if k not in allowed]
+    if unknown:
+        problems.append(("funnel.targets", f"unknown transitions {unknown}; use 'from->to' with stages in funnel "
+                                           f"order, e.g. {adjacent[0]!r}"))
+    bad_windows = [k for k in _keys(windows_days) if k not in stages[1:]]
+    if bad_windows:
+        problems.append(("funnel.windows_days", f"names {bad_windows}, which are not stages after {stages[0]!r}"))
+    return problems
+
+
+def spec_problems(stages: list[str] | None, kpis: Any, follow_up_stage: Any) -> list[tuple[str, str]]:
+    """KPI names and the follow-up stage checked against the funnel, as ``(path, message)`` pairs."""
+    problems = []
+    unknown_kpis = [k for k in _keys(kpis) if k not in _KPI_NAMES and not k.startswith("cost_per_")]
+    if unknown_kpis:
+        problems.append(("kpis", f"unknown names {unknown_kpis}; known: {list(_KPI_NAMES)} or cost_per_<stage>"))
+    if stages is None:
+        return problems
+    for k in _keys(kpis):
+        stage = k[len("cost_per_"):]
+        if k.startswith("cost_per_") and k != "cost_per_lead" and stage not in stages:
+            problems.append((f"kpis.{k}", f"{stage!r} is not a funnel stage {stages}"))
+    if isinstance(follow_up_stage, str) and follow_up_stage not in stages:
+        problems.append(("follow_up.stage", f"{follow_up_stage!r} is not one of the funnel stages {stages}"))
+    return problems
+
+
+def _keys(value: Any) -> list[str]:
+    return [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+
+
+def _raise_cross_check(problems: list[tuple[str, str]]) -> None:
+    # Reported with their own paths by spec_from_dict; this message serves direct construction.
+    if problems:
+        raise PydanticCustomError(_CROSS_CHECK, "; ".join(f"{path}: {message}" for path, message in problems))
+
+
 class Funnel(_Strict):
     """Ordered stages, target rate per transition and conversion window per stage."""
 
-    stages: list[str] = Field(min_length=2)
+    stages: StageList
     targets: dict[str, Rate] = Field(default_factory=dict)
     windows_days: dict[str, PositiveInt] = Field(default_factory=dict)
     default_window_days: PositiveInt = 90
 
     @model_validator(mode="after")
     def _consistent(self) -> "Funnel":
-        problems = []
-        bad = [s for s in self.stages if not _STAGE_NAME.match(s)]
-        if bad:
-            problems.append(f"stages must be lower-case names (letters, digits, _), got {bad}")
-        dupes = sorted({s for s in self.stages if self.stages.count(s) > 1})
-        if dupes:
-            problems.append(f"stages must be unique, repeated: {dupes}")
-        allowed = set(self.transitions) | {
-            transition_name(a, b) for i, a in enumerate(self.stages) for b in self.stages[i + 1:]
-        }
-        unknown = [k for k in self.targets if k not in allowed]
-        if unknown:
-            problems.append(f"targets has unknown transitions {unknown}; use 'from->to' with stages in funnel order, "
-                            f"e.g. {self.transitions[0]!r}")
-        later = set(self.stages[1:])
-        bad_windows = [k for k in self.windows_days if k not in later]
-        if bad_windows:
-            problems.append(f"windows_days names {bad_windows}, which are not stages after {self.stages[0]!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        _raise_cross_check(funnel_problems(self.stages, self.targets, self.windows_days))
         return self
 
     @property
@@ -186,30 +244,12 @@ class SlaSpec(_Strict):
     features: list[str] = Field(default_factory=list)
     leaky: list[str] = Field(default_factory=list)
     analysis: Analysis = Analysis()
-    channel_mix: dict[str, Rate] | None = None
-
-    @model_validator(mode="after")
-    def _mix_sums_to_one(self) -> "SlaSpec":
-        if self.channel_mix:
-            total = sum(self.channel_mix.values())
-            if abs(total - 1.0) > 0.01:
-                raise ValueError(f"channel_mix shares must add up to 1, got {total:.3f}")
-        return self
+    channel_mix: Annotated[dict[str, Rate], AfterValidator(_sums_to_one)] | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SlaSpec":
-        problems = []
-        unknown_kpis = [k for k in self.kpis if k not in _KPI_NAMES and not k.startswith("cost_per_")]
-        if unknown_kpis:
-            problems.append(f"kpis has unknown names {unknown_kpis}; known: {list(_KPI_NAMES)} or cost_per_<stage>")
-        for k in self.kpis:
-            if k.startswith("cost_per_") and k != "cost_per_lead" and k[len("cost_per_"):] not in self.funnel.stages:
-                problems.append(f"kpis.{k}: {k[len('cost_per_'):]!r} is not a funnel stage")
-        if self.follow_up and self.follow_up.stage and self.follow_up.stage not in self.funnel.stages:
-            problems.append(f"follow_up.stage {self.follow_up.stage!r} is not one of the funnel stages "
-                            f"{self.funnel.stages}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        _raise_cross_check(spec_problems(self.funnel.stages, self.kpis,
+                                         self.follow_up.stage if self.follow_up else None))
         return self
 
     @property
@@ -246,13 +286,31 @@ def _friendly(error: dict) -> str:
 
 
 def spec_from_dict(data: Any, source: str = "<dict>") -> SlaSpec:
-    """Build a spec from already-parsed YAML, raising :class:`SpecError` with every problem."""
+    """Build a spec from already-parsed YAML, raising :class:`SpecError` with every problem.
+
+    pydantic skips a model's cross-field checks once one of its fields fails, so they are run again here on
+    the parsed YAML: a wrong target rate and an unknown KPI are reported together, each with its own path.
+    """
     if not isinstance(data, dict):
         raise SpecError(source, [("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
     try:
         return SlaSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(source, [(_format_location(e["loc"]), _friendly(e)) for e in exc.errors()]) from None
+        errors = exc.errors()
+    problems = [(_format_location(e["loc"]), _friendly(e)) for e in errors if e["type"] != _CROSS_CHECK]
+    cross = _cross_check_yaml(data)
+    if not cross:  # keep what the model found should the parsed YAML not show it
+        cross = [(_format_location(e["loc"]), e["msg"]) for e in errors if e["type"] == _CROSS_CHECK]
+    problems += [p for p in cross if p not in problems]
+    raise SpecError(source, problems)
+
+
+def _cross_check_yaml(data: dict) -> list[tuple[str, str]]:
+    funnel = data.get("funnel") if isinstance(data.get("funnel"), dict) else {}
+    stages = _valid_stages(funnel.get("stages"))
+    follow_up = data.get("follow_up") if isinstance(data.get("follow_up"), dict) else {}
+    problems = funnel_problems(stages, funnel.get("targets"), funnel.get("windows_days")) if stages else []
+    return problems + spec_problems(stages, data.get("kpis"), follow_up.get("stage"))
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -53,7 +53,8 @@ def contract_schema(spec: SlaSpec, frame: pd.DataFrame, rules: ContractRules) ->
                              title="lead id"),
     }
     if rules.quarantine_future:
-        for column in _date_columns(frame):
+        # The first stage's timestamp is created_at again: checking both would report one date twice.
+        for column in [c for c in _date_columns(frame) if c != stage_column(spec.funnel.first)]:
             columns[column] = pa.Column(
                 nullable=True, required=False,
                 checks=pa.Check(lambda s, _lim=limit: s.isna() | (s <= _lim), element_wise=False,

@@ -15,13 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import SpecError
 from ..spec import _format_location, _friendly, read_yaml
 
 PRESETS = ("hubspot", "salesforce")
 _HOOK = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+# Spellings of the tab delimiter that YAML keeps literally (a tab itself is written "\t" in double quotes).
+_TAB_ALIASES = ("tab", "\\t")
+Scalar = str | int | float | bool
 
 
 class _Strict(BaseModel):
@@ -48,6 +51,11 @@ class FileSource(_Strict):
     sql: SqlSource | None = None
     hook: str | None = None
 
+    @field_validator("delimiter")
+    @classmethod
+    def _tab_alias(cls, value: str | None) -> str | None:
+        return "\t" if value is not None and value.lower() in _TAB_ALIASES else value
+
     @model_validator(mode="after")
     def _one_origin(self) -> "FileSource":
         given = [name for name in ("path", "paths", "sql", "hook") if getattr(self, name)]
@@ -63,10 +71,24 @@ class FileSource(_Strict):
 
 
 class Join(FileSource):
-    """A second file joined to the leads by lead id (e.g. a deals export supplying ``customer_at``)."""
+    """A second file joined to the leads by lead id (e.g. a deals export supplying ``customer_at``).
+
+    ``where`` keeps only the rows whose columns hold one of the given values (compared as text, ignoring case
+    and surrounding spaces), e.g. ``{Stage: Closed Won}`` or ``{Stage: [Closed Won, Won]}``.
+    """
 
     key: str
     columns: dict[str, str] = Field(default_factory=dict)
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+    def allowed_values(self) -> dict[str, list[str]]:
+        """``where`` as column -> accepted values, normalised the way cells are compared."""
+        return {column: [_as_text(v) for v in (values if isinstance(values, list) else [values])]
+                for column, values in self.where.items()}
+
+
+def _as_text(value: Scalar) -> str:
+    return str(value).strip().lower()
 
 
 class SpendSource(FileSource):

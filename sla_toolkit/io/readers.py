@@ -2,6 +2,8 @@
 
 Whole-file problems raise :class:`SourceError` naming the file, what was found and what to change.
 Every row keeps where it came from (``_source_file``, ``_source_row``: the line in a CSV, 1 = header).
+Only blank cells are missing: "NA", "null" or "n/a" stay text for the mapping's value maps to decide.
+Id and join-key columns are read as text, so ``1`` stays ``"1"`` even in a column with a blank.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import csv
 import importlib
 import inspect
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -20,20 +23,51 @@ SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
 _SNIFF_BYTES = 65536
 _DELIMITERS = ",;\t|"
+_BLANK_IS_MISSING = {"keep_default_na": False, "na_values": [""]}
 
 
-def read_source(source: FileSource, mapping: SourceMapping, role: str) -> pd.DataFrame:
-    """Read every row of ``source``; ``role`` ('leads', 'joins[0]', 'spend') appears in error fixes."""
+def read_source(source: FileSource, mapping: SourceMapping, role: str,
+                text_columns: Collection[str] = ()) -> pd.DataFrame:
+    """Read every row of ``source``; ``role`` ('leads', 'joins[0]', 'spend') appears in error fixes.
+
+    ``text_columns`` (ids, join keys) are returned as text whatever the source stored.
+    """
     if source.sql:
-        return _read_sql(source, role)
-    if source.hook:
-        return _read_hook(source, mapping, role)
-    files = source.file_list
-    if not files:
-        raise SourceError("source.yaml", f"no file given for {role}",
-                          fix=f"set {role}.path (or paths, sql, hook) in source.yaml")
-    frames = [_read_file(mapping.resolve(name), source, role) for name in files]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frame = _read_sql(source, role)
+    elif source.hook:
+        frame = _read_hook(source, mapping, role)
+    else:
+        files = source.file_list
+        if not files:
+            raise SourceError("source.yaml", f"no file given for {role}",
+                              fix=f"set {role}.path (or paths, sql, hook) in source.yaml")
+        frames = [_read_file(mapping.resolve(name), source, role, text_columns) for name in files]
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _normalise(frame, text_columns)
+
+
+def _normalise(frame: pd.DataFrame, text_columns: Collection[str]) -> pd.DataFrame:
+    """Blank text is missing and id columns are text, whichever reader produced the frame."""
+    for column in frame.columns:
+        values = frame[column]
+        if column in (SOURCE_FILE, SOURCE_ROW):
+            continue
+        if column in text_columns and not pd.api.types.is_string_dtype(values):
+            frame[column] = _id_text(values)
+        elif pd.api.types.is_string_dtype(values) or values.dtype == object:
+            blank = values.eq("")
+            if blank.any():
+                frame[column] = values.where(~blank)
+    return frame
+
+
+def _id_text(values: pd.Series) -> pd.Series:
+    """Ids as text; whole floats (an integer column with a blank, from Parquet, Excel or SQL) lose the '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == present.round()).all():
+            values = values.astype("Int64")
+    return values.astype("str").where(values.notna())
 
 
 def _file_format(path: Path, source: FileSource) -> str:
@@ -47,7 +81,7 @@ def _file_format(path: Path, source: FileSource) -> str:
     return "csv"
 
 
-def _read_file(path: Path, source: FileSource, role: str) -> pd.DataFrame:
+def _read_file(path: Path, source: FileSource, role: str, text_columns: Collection[str]) -> pd.DataFrame:
     if not path.is_file():
         raise SourceError(str(path), "file not found", fix=f"check {role}.path in source.yaml (relative paths "
                           "are relative to source.yaml) or pass the file on the command line")
@@ -59,10 +93,11 @@ def _read_file(path: Path, source: FileSource, role: str) -> pd.DataFrame:
             frame = pd.read_parquet(path)
             rows = range(1, len(frame) + 1)
         elif kind == "excel":
-            frame = pd.read_excel(path, sheet_name=source.sheet or 0)
+            frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=dict.fromkeys(text_columns, "str"),
+                                  **_BLANK_IS_MISSING)
             rows = range(2, len(frame) + 2)
         else:
-            frame, rows = _read_csv(path, source, role)
+            frame, rows = _read_csv(path, source, role, text_columns)
     except SourceError:
         raise
     except Exception as exc:  # the reader libraries raise many types for corrupt files
@@ -77,7 +112,8 @@ def _read_file(path: Path, source: FileSource, role: str) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path, source: FileSource, role: str) -> tuple[pd.DataFrame, list[int]]:
+def _read_csv(path: Path, source: FileSource, role: str,
+              text_columns: Collection[str]) -> tuple[pd.DataFrame, list[int]]:
     head = path.read_bytes()[:_SNIFF_BYTES]
     if b"\x00" in head:
         raise SourceError(str(path), "this is a binary file, not CSV text (it contains NUL bytes)",
@@ -98,7 +134,8 @@ def _read_csv(path: Path, source: FileSource, role: str) -> tuple[pd.DataFrame, 
     delimiter = source.delimiter or _sniff_delimiter(text)
     try:
         frame = pd.read_csv(path, sep=delimiter, quotechar=source.quotechar, encoding=source.encoding,
-                            skipinitialspace=False, low_memory=False, on_bad_lines="error")
+                            skipinitialspace=False, low_memory=False, on_bad_lines="error",
+                            dtype=dict.fromkeys(text_columns, "str"), **_BLANK_IS_MISSING)
     except UnicodeDecodeError as exc:
         raise SourceError(str(path), f"cannot be decoded as {source.encoding} ({exc.reason} at byte {exc.start})",
                           fix=f"set {role}.encoding in source.yaml (e.g. latin-1 or cp1252)") from None
@@ -111,10 +148,11 @@ def _read_csv(path: Path, source: FileSource, role: str) -> tuple[pd.DataFrame, 
     if frame.shape[1] == 1:
         other = [d for d in _DELIMITERS if d != delimiter and header.count(d) >= 1]
         if other:
-            shown = "TAB" if other[0] == "\t" else other[0]
+            # As YAML: a tab needs double quotes ("\t"); other delimiters read fine in single quotes.
+            shown = '"\\t"' if other[0] == "\t" else repr(other[0])
             raise SourceError(str(path), f"only one column was found with delimiter {delimiter!r}, but the header "
-                              f"contains {shown!r}", found=f"header {header[:120]!r}",
-                              fix=f"set {role}.delimiter: {shown!r} in source.yaml")
+                              f"contains {shown}", found=f"header {header[:120]!r}",
+                              fix=f"set {role}.delimiter: {shown} in source.yaml")
     # Line numbers in the file (header = line 1); exact when no field spans several lines.
     return frame, list(range(2, len(frame) + 2))
 
@@ -138,7 +176,13 @@ def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
         raise SourceError(label, f"environment variable {source.sql.url_env} is not set",
                           fix=f"export {source.sql.url_env}=<SQLAlchemy URL> before running; the URL never goes "
                               "into source.yaml or a notebook")
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url)
+    except Exception as exc:  # a malformed URL, an unknown dialect or a driver that is not installed
+        # The URL may hold a password: name the variable, never the URL (sqlalchemy's message quotes it).
+        raise SourceError(label, f"the URL cannot be used ({type(exc).__name__})",
+                          fix=f"set ${source.sql.url_env} to a SQLAlchemy URL such as "
+                              "postgresql+psycopg://user@host/db and install its database driver") from None
     try:
         with engine.connect() as connection:
             frame = pd.read_sql_query(text(source.sql.query), connection)

@@ -5,6 +5,7 @@ import pandas as pd
 
 from ..errors import SourceError
 from .mapping import SourceMapping
+from .parsing import parse_timestamps
 from .readers import SOURCE_FILE, SOURCE_ROW, read_source
 
 SPEND_COLUMNS = ("date", "channel", "campaign", "spend")
@@ -22,8 +23,9 @@ def load_spend(mapping: SourceMapping, as_of: pd.Timestamp) -> tuple[pd.DataFram
         raise SourceError(label, f"spend columns missing: {', '.join(missing)}", column=missing[0],
                           found=f"columns {[c for c in raw.columns if not c.startswith('_')]}",
                           fix="map them in source.yaml under spend.columns")
-    text_date = raw[columns["date"]].astype("str").str.strip()
-    date = pd.to_datetime(text_date, format="mixed", errors="coerce").astype("datetime64[us]")
+    dates = mapping.dates
+    date, _ = parse_timestamps(raw[columns["date"]], dates.formats.get(columns["date"]), dates.dayfirst,
+                               dates.timezone)
     amount = pd.to_numeric(raw[columns["spend"]], errors="coerce")
     reasons = pd.Series("", index=raw.index)
     reasons[date.isna()] += "unparseable spend date; "

@@ -133,7 +133,7 @@ def test_quarantine_file_has_every_rejected_row_with_reason_and_source_row(tmp_p
     by_row = dict(zip(written["_source_row"].astype(int), written["reason"]))
     # line numbers in leads.csv (header = line 1)
     assert by_row == {
-        4: "duplicate lead_id",
+        4: "duplicate lead_id (first seen in row 3)",
         5: "unparseable mql_at (column 'MQL Date', e.g. 'not a date')",
         6: f"mql_at in the future (not after {pd.Timestamp(AS_OF) + pd.Timedelta(days=1):%Y-%m-%d})",
         7: "stage timestamps go backwards",
@@ -174,8 +174,6 @@ def test_flag_reason_in_the_quarantine_says_what_was_found(tmp_path):
     assert written["reason"].tolist() == ["flag customer (column 'Won') is not yes/no or 0/1, e.g. 'maybe'"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the printed summary cuts reasons at ' (' so the flag reason reads "
-                                       "'flag customer: 1' without saying what was wrong")
 def test_printed_flag_reason_says_what_was_wrong(capsys):
     assert main(_argv(BY_NAME["row_flag_maybe"])) == 0
     assert re.search(r"quarantined: .*not yes/no", capsys.readouterr().out)

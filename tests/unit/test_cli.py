@@ -97,15 +97,11 @@ def test_an_unexpected_failure_exits_1_without_traceback(monkeypatch, capsys):
     assert err == "sla-toolkit: run failed: RuntimeError: disk on fire (use --debug for the traceback)\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an unparseable --as-of ends as 'run failed: DateParseError' (exit 1) "
-                                       "instead of a bad-input error (exit 2)")
 def test_bad_as_of_is_bad_input(capsys):
     assert cli.main([*VALIDATE[:-2], "--as-of", "next tuesday-ish"]) == 2
     assert "--as-of" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: --by with a column that is not in the lead table ends as "
-                                       "'run failed: KeyError' (exit 1) instead of naming the columns (exit 2)")
 def test_unknown_by_column_is_bad_input(capsys):
     assert cli.main([*VALIDATE, "--by", "region"]) == 2
     assert "region" in capsys.readouterr().err

@@ -152,8 +152,6 @@ def test_salesforce_report_with_opportunities_loads_end_to_end():
     assert data.stage_counts().to_dict() == {"lead": 4, "mql": 3, "sql": 2, "customer": 2}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the salesforce preset joins every opportunity's Close Date as "
-                                       "customer_at, so a Closed Lost opportunity makes its lead a customer")
 def test_salesforce_lost_opportunity_is_not_a_customer(tmp_path):
     folder = PRESETS / "salesforce"
     for name in ("leads.csv", "source.yaml"):
@@ -218,7 +216,8 @@ def test_several_files_are_stacked_and_keep_their_origin(tmp_path):
     data = load_leads(SPEC, mapping, as_of=AS_OF)
     assert_three_leads(data)
     assert data.quarantine[["reason", "_source_file", "_source_row"]].to_dict("records") == [
-        {"reason": "duplicate lead_id", "_source_file": "feb.csv", "_source_row": "3"}]
+        {"reason": "duplicate lead_id (first seen in jan.csv row 2)", "_source_file": "feb.csv",
+         "_source_row": "3"}]
 
 
 HOOK_MODULE = '''
@@ -294,8 +293,6 @@ def test_sql_variable_not_set(tmp_path, monkeypatch):
         load_leads(SPEC, sql_mapping("select 1", tmp_path), as_of=AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: create_engine runs outside the guarded block, so a malformed URL "
-                                       "raises sqlalchemy's ArgumentError instead of a SourceError (exit 1)")
 def test_malformed_url_is_a_source_error_without_the_url(tmp_path, monkeypatch):
     monkeypatch.setenv("SLA_TEST_CRM_URL", "postgres-ish://admin:hunter2@db")
     with pytest.raises(SourceError) as caught:

@@ -1,0 +1,94 @@
+"""Joins: a second export (e.g. deals) adds columns to the leads, matched on the lead id."""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import SourceError
+from .mapping import Join, SourceMapping
+from .parsing import apply_value_maps
+from .readers import read_source
+
+
+@dataclass
+class JoinOutcome:
+    """The leads with the joined columns added, and what the join did."""
+
+    frame: pd.DataFrame
+    columns: dict[str, str]              # canonical name -> column of ``frame`` holding it
+    skipped: dict[str, str]              # optional canonical name -> its mapped column, absent from the file
+    report: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def join_one(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, mapping: SourceMapping,
+             required: Collection[str], lead_label: str) -> JoinOutcome:
+    """Add ``join.columns`` to ``raw``; ``lead_keys`` are the leads' ids as stripped text (NA when blank).
+
+    A missing key column, ``where`` column or required mapped column raises :class:`SourceError`;
+    optional mapped columns that are absent are skipped (listed in ``skipped``).
+    """
+    role = f"joins[{number}]"
+    other = read_source(join, mapping, role, text_columns=[join.key, *join.where])
+    other = apply_value_maps(other, mapping)
+    name = ", ".join(join.file_list) or role
+    if join.key not in other:
+        raise SourceError(name, f"join key column {join.key!r} is missing", column=join.key,
+                          found=f"columns {visible_columns(other)}", fix=f"set {role}.key in source.yaml")
+    notes: list[str] = []
+    other = _keep_where(other, join, role, name, notes)
+    absent = {canonical: src for canonical, src in join.columns.items() if src not in other}
+    missing = [src for canonical, src in absent.items() if canonical in required]
+    if missing:
+        raise SourceError(name, f"mapped columns {missing} are missing", column=missing[0],
+                          found=f"columns {visible_columns(other)}", fix=f"fix {role}.columns in source.yaml")
+    used = {canonical: src for canonical, src in join.columns.items() if canonical not in absent}
+
+    keys = key_text(other[join.key])
+    duplicate = keys.notna() & keys.duplicated()
+    kept = other.loc[keys.notna() & ~duplicate]
+    dupes = int(duplicate.sum())
+    if dupes:
+        notes.append(f"{name}: {dupes} rows repeat a {join.key} already seen; the first is used")
+    picked = pd.DataFrame({f"__join{number}_{canonical}": kept[src].to_numpy() for canonical, src in used.items()})
+    picked["__key"] = keys[kept.index].to_numpy()
+    matched = int(picked["__key"].isin(set(lead_keys.dropna())).sum())
+    unmatched = len(other) - dupes - matched
+    if unmatched:
+        notes.append(f"{name}: {unmatched} rows match no lead in {lead_label} and are not used")
+    merged = raw.assign(__key=lead_keys).merge(picked, on="__key", how="left").drop(columns="__key")
+    merged.index = raw.index
+    report = {"file": name, "rows": len(other), "matched": matched, "unmatched": unmatched, "duplicate_keys": dupes}
+    return JoinOutcome(merged, {canonical: f"__join{number}_{canonical}" for canonical in used}, absent, report,
+                       notes)
+
+
+def _keep_where(other: pd.DataFrame, join: Join, role: str, name: str, notes: list[str]) -> pd.DataFrame:
+    """Rows passing ``join.where`` (e.g. only closed-won opportunities)."""
+    if not join.where:
+        return other
+    absent = [column for column in join.where if column not in other]
+    if absent:
+        raise SourceError(name, f"column {absent[0]!r} named in {role}.where is missing", column=absent[0],
+                          found=f"columns {visible_columns(other)}", fix=f"fix {role}.where in source.yaml")
+    keep = pd.Series(True, index=other.index)
+    for column, allowed in join.allowed_values().items():
+        keep &= other[column].astype("str").str.strip().str.lower().isin(allowed).fillna(False).astype(bool)
+    left_out = int((~keep).sum())
+    if left_out:
+        condition = ", ".join(f"{column}: {values}" for column, values in join.where.items())
+        notes.append(f"{name}: {left_out} rows left out by {role}.where ({condition})")
+    return other.loc[keep]
+
+
+def key_text(values: pd.Series) -> pd.Series:
+    """Ids and join keys as stripped text; blank is missing."""
+    text = values.astype("str").str.strip()
+    return text.where(values.notna() & (text != ""))
+
+
+def visible_columns(frame: pd.DataFrame) -> list[str]:
+    """The user's column names (not the ones ingest adds), for error messages."""
+    return [c for c in frame.columns if not c.startswith("_")][:30]

@@ -1,0 +1,105 @@
+"""Cell-level parsing for ingest: value maps, timestamps and yes/no flags.
+
+Each function takes raw column values and returns parsed values plus a mask of the cells it could not
+read; the caller decides what a bad cell costs (quarantine, with the reason).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .mapping import SourceMapping
+
+FALSE_VALUES = ("0", "no", "n", "false", "f", "lost", "")
+# A clock time followed by "Z" or a UTC offset (+01:00, -0500, +02): the value names its own zone.
+_OFFSET = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def apply_value_maps(frame: pd.DataFrame, mapping: SourceMapping) -> pd.DataFrame:
+    """Replace the mapping's placeholder values (``values:``; ``"*"`` = every column) before anything else."""
+    if not mapping.values:
+        return frame
+    frame = frame.copy()
+    for column_key, value_map in mapping.values.items():
+        targets = [c for c in frame.columns if not c.startswith("_source")] if column_key == "*" \
+            else [mapping.columns.get(column_key, column_key)]
+        for column in targets:
+            if column in frame:
+                frame[column] = _map_column(frame[column], value_map)
+    return frame
+
+
+def _map_column(series: pd.Series, value_map: dict[str, Any]) -> pd.Series:
+    replacements = {str(old): new for old, new in value_map.items()}
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        # The text of a number is always a number: other keys cannot match, so skip the text conversion.
+        replacements = {old: new for old, new in replacements.items() if _is_number(old)}
+    if not replacements:
+        return series
+    text = series.astype("str").str.strip()
+    hit = series.notna() & text.isin(list(replacements))
+    if not hit.any():
+        return series
+    new_values = text[hit].map(replacements)
+    if new_values.isna().all():
+        return series.where(~hit)
+    if pd.api.types.is_string_dtype(series) and all(isinstance(v, str) or v is None for v in new_values):
+        return series.where(~hit, new_values)
+    replaced = series.astype(object).where(~hit, new_values.astype(object).where(new_values.notna(), np.nan))
+    return replaced.infer_objects()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_timestamps(values: pd.Series, fmt: str | None, dayfirst: bool,
+                     zone: str | None) -> tuple[pd.Series, pd.Series]:
+    """Parse one column to naive ``datetime64[us]`` in ``zone`` (default UTC); also return the unreadable cells.
+
+    Values carrying an offset (``Z``, ``+02:00``) are converted to ``zone``, so offsets that change with
+    daylight saving parse in one column; values without one are taken as already local to ``zone``.
+    """
+    bad = pd.Series(False, index=values.index)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype("str").str.strip().where(values.notna())
+        aware = text.str.contains(_OFFSET, regex=True, na=False)
+        if aware.any():
+            local = _to_datetime(text.where(~aware), fmt, dayfirst, utc=False).astype("datetime64[us]")
+            shifted = _to_datetime(text.where(aware), fmt, dayfirst, utc=True)
+            shifted = shifted.dt.tz_convert(zone or "UTC").dt.tz_localize(None).astype("datetime64[us]")
+            parsed = local.where(~aware, shifted)
+        else:
+            parsed = _to_datetime(text, fmt, dayfirst, utc=False)
+        bad = text.notna() & (text != "") & parsed.isna()
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[us]"), bad
+
+
+def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) -> pd.Series:
+    if fmt or _all_iso(text):
+        return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=utc, dayfirst=dayfirst)
+    return pd.to_datetime(text, format="mixed", errors="coerce", utc=utc, dayfirst=dayfirst)
+
+
+def _all_iso(text: pd.Series) -> bool:
+    sample = text.dropna().head(200)
+    return bool(sample.str.match(r"^\d{4}-\d{2}-\d{2}").all()) if len(sample) else True
+
+
+def parse_flags(values: pd.Series, true_values: list[str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Read a yes/no column: (reached, unreadable cells, the normalised text for messages)."""
+    text = values.astype("str").str.strip().str.lower().where(values.notna(), "")
+    text = text.str.replace(r"\.0$", "", regex=True)  # 1.0 from a float column (Excel, Parquet)
+    reached = text.isin({v.lower() for v in true_values})
+    unknown = ~reached & ~text.isin(FALSE_VALUES)
+    return reached, unknown, text
