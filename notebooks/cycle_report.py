@@ -80,29 +80,23 @@ for transition in result.time_to_convert.curves["transition"].unique()[:3]:
 # ## Follow-up SLA
 
 # %%
-display(result.follow_up)
-if not result.follow_up.by_team.empty:
-    display(HTML(sections.frame_html(result.follow_up.by_team, index=False)))
-if result.follow_up.association is not None:
-    display(result.follow_up.association)
+display(HTML(sections.follow_up_block(result)))
 
 # %% [markdown]
 # ## Breakdowns by channel and segment
 
 # %%
-display(result.breakdowns)
+display(HTML(sections.breakdown_block(result)))
 
 # %% [markdown]
 # ## Conversion models
 
 # %%
-for transition, effects in result.models.adjusted_effects.items():
-    display(HTML(f"<h4>Adjusted odds ratios: {sections.esc(transition)}</h4>"))
-    display(effects)
-if result.models.scoring is not None:
-    display(result.models.scoring)
-if result.models.time_to_convert is not None:
-    display(result.models.time_to_convert)
+display(HTML(sections.models_block(result)))
+if result.models.scoring is not None and result.models.scoring.fitted:
+    fig = result.models.scoring.plot_calibration().figure
+    display(fig)
+    figures.close(fig)
 
 # %% [markdown]
 # ## Spend

@@ -343,7 +343,8 @@ def _label(row: dict) -> str:
         return "The share of leads followed up within the promised time"
     if kind == "volume":
         what = name.split(" ", 1)[-1]
-        return f"{humanize(what)} expected by the deadline"
+        final = not _nan(row.get("low")) and row.get("low") == row.get("high")
+        return f"{humanize(what)} {'reached by' if final else 'expected by'} the deadline"
     kpi = name.split(" ", 1)[-1].split(" (")[0]
     return _KPI_LABELS.get(kpi, humanize(kpi.replace("cost_per_", "cost per ")))
 

@@ -29,7 +29,7 @@ def funnel_figure(overall: pd.DataFrame, title: str = "Funnel") -> plt.Figure:
 
 def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) -> plt.Figure:
     """Kaplan–Meier share converted over time, overall and per group, with the overall interval."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(9.5, 4.2))
     rows = curves.loc[curves["transition"] == transition]
     for group, part in rows.groupby("group", sort=False):
         part = part.sort_values("time_days")
@@ -44,7 +44,7 @@ def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) ->
     ax.set_xlabel("days since entering the stage")
     ax.set_ylabel("share converted (Kaplan–Meier)")
     ax.set_title(f"Time to convert: {transition}")
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 

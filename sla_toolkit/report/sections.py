@@ -163,3 +163,105 @@ def pacing_header(run) -> str:
 
 def pacing_summary(run) -> str:
     return pacing_text(run)
+
+
+def _ci(rate, low, high, scale: float = 100.0, signed: bool = False) -> str:
+    if any(pd.isna(x) for x in (rate, low, high)):
+        return "–"
+    sign = "+" if signed else ""
+    return f"{scale * rate:{sign}.1f} ({scale * low:{sign}.1f} to {scale * high:{sign}.1f})"
+
+
+_VERDICT_WORDS = {"ABOVE_REST": "above the rest", "BELOW_REST": "below the rest",
+                  "NO_EVIDENCE": "no clear difference", "INSUFFICIENT_DATA": "insufficient data"}
+
+
+def breakdown_block(result) -> str:
+    """One readable table per segment column and transition: rate, lift against the rest, q, verdict."""
+    summary = result.breakdowns.summary
+    if summary.empty:
+        return '<div class="sla"><p>No segment columns to break down.</p></div>'
+    parts = ['<div class="sla">']
+    for (column, transition), rows in summary.groupby(["column", "transition"], sort=False):
+        shown = pd.DataFrame({
+            "level": rows["level"].astype(str),
+            "matured leads": rows["n_matured"].astype(int),
+            "converted": rows["conversions"].astype(int),
+            "rate % (95% CI)": [_ci(r, lo, hi) for r, lo, hi in zip(rows["rate"], rows["rate_low"], rows["rate_high"])],
+            "difference vs rest, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
+                                                     zip(rows["lift"], rows["lift_low"], rows["lift_high"])],
+            "p": [("–" if pd.isna(p) else f"{p:.3g}") for p in rows["p_value"]],
+            "q (BH)": [("–" if pd.isna(q) else f"{q:.3g}") for q in rows["q_value"]],
+            "verdict": [_VERDICT_WORDS.get(str(getattr(v, "value", v)), str(v)) for v in rows["verdict"]],
+        })
+        parts.append(f"<h4>{esc(column)}: {esc(transition)}</h4>" + frame_html(shown, index=False))
+    b = result.breakdowns
+    parts.append(f'<p class="muted">Rate: {esc(b.rate_definition)}. Benjamini–Hochberg over {b.n_tests} '
+                 f"comparisons (q &lt; {b.alpha:g}); levels with fewer than {b.min_n} matured leads are not "
+                 "tested. Differences are associations, not proof of cause.</p></div>")
+    return "".join(parts)
+
+
+def follow_up_block(result) -> str:
+    f = result.follow_up
+    if f.reason.value != "ok":
+        why = "; ".join(f.notes) or f.reason.value
+        return f'<div class="sla"><p>Follow-up SLA not applicable: {esc(why)}</p></div>'
+    s = f.share
+    counts = ", ".join(f"{esc(k.replace('_', ' '))}: {v:,}" for k, v in f.counts.items())
+    text = (f'<div class="sla"><p>{pct(s.estimate)} of leads at stage {esc(f.stage)} were first contacted within '
+            f"{f.within_hours:g} hours (95% CI {pct(s.low)}–{pct(s.high)}; n = {s.n:,}); promised: "
+            f"{pct(f.target_share, 0)}. {counts}.</p>")
+    if not f.response_hours.empty:
+        text += "<h4>Response time (hours), leads touched</h4>" + frame_html(f.response_hours, index=False)
+    if not f.by_team.empty:
+        text += "<h4>By team</h4>" + frame_html(f.by_team, index=False, float_format=lambda x: f"{x:.3g}")
+    a = f.association
+    if a is not None and not math.isnan(a.difference):
+        text += (f"<h4>Response time and conversion ({esc(a.outcome_transition)}), an association</h4>"
+                 + frame_html(a.to_frame(), index=False, float_format=lambda x: f"{x:.3g}"))
+    return text + "</div>"
+
+
+_GLM_COLUMNS = {"term": "term", "n": "n", "conversions": "conversions", "odds_ratio": "odds ratio",
+                "ci_low": "95% CI low", "ci_high": "95% CI high", "p_value": "p", "note": "note"}
+_COX_COLUMNS = {"term": "term", "n": "n", "events": "conversions", "hazard_ratio": "hazard ratio",
+                "ci_low": "95% CI low", "ci_high": "95% CI high", "p_value": "p", "note": "note"}
+
+
+def _fit_block(title: str, fit, columns: dict[str, str]) -> str:
+    head = f"<h4>{esc(title)}</h4>"
+    if fit is None:
+        return head + "<p>Not fitted.</p>"
+    if not fit.fitted:
+        return head + f"<p>Cannot fit ({esc(fit.reason.value)}): {esc(fit.message)}</p>"
+    table = fit.summary[[c for c in columns if c in fit.summary]].rename(columns=columns)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in fit.notes)
+    return (head + f"<p>{esc(fit.message)} (n = {fit.n_rows:,}, conversions = {fit.n_events:,})</p>"
+            + frame_html(table, index=False, float_format=lambda x: f"{x:.3g}", na_rep="–")
+            + (f'<ul class="muted">{notes}</ul>' if notes else ""))
+
+
+def models_block(result) -> str:
+    m = result.models
+    if m.skipped:
+        return f'<div class="sla"><p>{esc(m.skipped)}.</p></div>'
+    parts = ['<div class="sla">']
+    for transition, fit in m.adjusted_effects.items():
+        parts.append(_fit_block(f"Adjusted odds ratios of converting: {transition}", fit, _GLM_COLUMNS))
+    scoring = m.scoring
+    parts.append(f"<h4>Lead scoring ({esc(m.scoring_transition)})</h4>")
+    if scoring is None or not scoring.fitted:
+        parts.append("<p>Cannot fit" + (f" ({esc(scoring.reason.value)}): {esc(scoring.message)}" if scoring else "")
+                     + "</p>")
+    else:
+        parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
+            scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
+        if m.open_scores is not None:
+            parts.append(f"<p>{len(m.open_scores.scores):,} open leads; expected to convert within the window: "
+                         f"{m.open_scores.expected_conversions:,.1f}.</p>")
+    parts.append(_fit_block(f"Time to convert, Cox model ({m.scoring_transition})", m.time_to_convert,
+                            _COX_COLUMNS))
+    parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '
+                 "the other columns fixed. They describe associations in this data.</p></div>")
+    return "".join(parts)

@@ -1,0 +1,78 @@
+"""Olist end to end: the notebooks through papermill, results.json against the Python API, the findings."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sla_toolkit.cli import main
+from sla_toolkit.findings.wording import is_causal
+from sla_toolkit.pipeline import run_cycle
+from sla_toolkit.spec import load_spec
+from sla_toolkit.types import FindingKind
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "olist"
+
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "olist_funnel"
+
+
+@pytest.fixture(scope="module")
+def api():
+    if not REAL.is_dir():
+        message = f"real data {REAL} is missing (it lives in ../shared/data/real beside the repo)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return run_cycle(EXAMPLE / "sla.yaml", EXAMPLE / "source.yaml")
+
+
+def test_olist_findings_name_email_and_social_and_skip_small_levels(api):
+    adjust = {f.topic for f in api.findings.adjust if f.rule == "breakdown"}
+    assert {"breakdown:channel=email:mql->customer", "breakdown:channel=social:mql->customer"} <= adjust
+    spec = api.spec
+    small = {row["level"] for row in api.breakdowns.summary.to_dict("records") if row["n_matured"] < spec.analysis.min_n}
+    assert small, "Olist has origins below the minimum n (other_publicities, blank)"
+    for finding in api.findings.items:
+        assert not any(f"={level}:" in finding.topic for level in small)
+    assert {x.topic for x in api.findings.no_evidence} >= {f"breakdown:channel={lv}:mql->customer" for lv in small}
+    assert not any(is_causal(f.sentence) for f in api.findings.items)
+    print("\nOlist findings:\n" + "\n".join(f"  {f.kind.value}: {f.sentence}" for f in api.findings.items))
+
+
+def test_olist_naive_matured_and_projected_rates(api):
+    row = api.conversion.get("mql->customer")
+    assert (row.naive.successes, row.naive.n) == (842, 8000)
+    assert row.naive.estimate == pytest.approx(0.10525)
+    assert row.matured.estimate != pytest.approx(row.naive.estimate, abs=1e-3)
+    print(f"\nOlist mql->customer: naive {row.naive.estimate:.4f}, matured {row.matured.estimate:.4f} "
+          f"(n = {row.matured.n}), projected {row.projected.estimate:.4f}; basis {row.basis.value}")
+
+
+def test_proposal_round_trips_with_the_lead_target(api, tmp_path):
+    path = tmp_path / "next_sla.yaml"
+    path.write_text(api.proposal.yaml_text)
+    proposed = load_spec(path)
+    rate = api.spec.objectives.customers / api.reverse_funnel.needed("mql")[0]
+    assert proposed.objectives.leads == pytest.approx(api.spec.objectives.customers / rate, abs=1)
+    shares = api.data.leads["channel"].dropna().value_counts(normalize=True)
+    for channel, share in (proposed.channel_mix or {}).items():
+        assert abs(share - shares[channel]) <= api.spec.analysis.max_mix_shift * shares[channel] + 1e-4
+
+
+def test_olist_notebooks_write_the_api_figures(api, tmp_path):
+    code = main(["run", "--sla", str(EXAMPLE / "sla.yaml"), "--source", str(EXAMPLE / "source.yaml"),
+                 "--out", str(tmp_path)])
+    assert code == 0
+    (folder,) = [p for p in (tmp_path / api.spec.slug).iterdir() if p.is_dir() and not p.name.startswith(".")]
+    saved = json.loads((folder / "results.json").read_text())
+    expected = api.to_dict()
+    for key in ("as_of", "funnel", "conversion", "checks", "breakdowns", "reverse_funnel", "next_cycle", "models"):
+        assert saved[key] == expected[key], key
+    assert [f["sentence"] for f in saved["findings"]["items"]] == \
+        [f.sentence for f in api.findings.items]
+    conversion = {row["transition"]: row for row in saved["conversion"]}
+    assert conversion["mql->customer"]["naive_n"] == 8000
+    assert (folder / "report.html").stat().st_size > 50_000
