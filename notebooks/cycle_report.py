@@ -47,21 +47,14 @@ display(HTML(sections.top_findings(result)))
 
 # %%
 display(HTML(sections.pacing_text(result)))
-p = result.pacing
-if p.target_customers:
-    fig = figures.pacing_figure(p.customers_so_far, p.expected_customers, p.low, p.high, p.target_customers,
-                                "Customers: so far and expected at the deadline")
-    display(fig)
-    figures.close(fig)
+figures.show(figures.pacing_for(result.pacing))
 
 # %% [markdown]
 # ## Funnel
 # Counts and conversion per stage; the conversion table separates the naive rate from the censoring-aware ones.
 
 # %%
-fig = figures.funnel_figure(result.funnel.overall)
-display(fig)
-figures.close(fig)
+figures.show(figures.funnel_figure(result.funnel.overall))
 display(HTML(sections.conversion_table(result)))
 display(result.reverse_funnel)
 
@@ -72,9 +65,7 @@ display(result.reverse_funnel)
 display(result.time_to_convert)
 windows = {t.transition: t.window_days for t in result.conversion.transitions}
 for transition in result.time_to_convert.curves["transition"].unique()[:3]:
-    fig = figures.km_figure(result.time_to_convert.curves, transition, windows)
-    display(fig)
-    figures.close(fig)
+    figures.show(figures.km_figure(result.time_to_convert.curves, transition, windows))
 
 # %% [markdown]
 # ## Follow-up SLA
@@ -94,9 +85,7 @@ display(HTML(sections.breakdown_block(result)))
 # %%
 display(HTML(sections.models_block(result)))
 if result.models.scoring is not None and result.models.scoring.fitted:
-    fig = result.models.scoring.plot_calibration().figure
-    display(fig)
-    figures.close(fig)
+    figures.show(result.models.scoring.plot_calibration().figure)
 
 # %% [markdown]
 # ## Spend

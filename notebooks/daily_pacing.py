@@ -36,9 +36,4 @@ display(HTML(sections.pacing_header(result)))
 
 # %%
 display(HTML(sections.pacing_summary(result)))
-p = result.pacing
-if p.target_customers:
-    fig = figures.pacing_figure(p.customers_so_far, p.expected_customers, p.low, p.high, p.target_customers,
-                                "Customers: so far and expected at the deadline")
-    display(fig)
-    figures.close(fig)
+figures.show(figures.pacing_for(result.pacing))

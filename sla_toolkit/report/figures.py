@@ -82,5 +82,23 @@ def pacing_figure(customers_so_far: int, expected: float, low: float, high: floa
     return fig
 
 
+def pacing_for(pacing) -> plt.Figure | None:
+    """The pacing chart of a :class:`~sla_toolkit.pacing.PacingResult` (None without a customer target)."""
+    if not pacing.target_customers or pacing.status.value == "NOT_APPLICABLE":
+        return None
+    return pacing_figure(pacing.customers_so_far, pacing.expected_customers, pacing.low, pacing.high,
+                         pacing.target_customers, "Customers: so far and expected at the deadline")
+
+
+def show(fig: plt.Figure | None) -> None:
+    """Display a figure in the notebook (embedded in the report) and release it."""
+    if fig is None:
+        return
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
 def close(fig: plt.Figure) -> None:
     plt.close(fig)
