@@ -56,13 +56,13 @@ figures.show(figures.pacing_for(result.pacing))
 # %%
 figures.show(figures.funnel_figure(result.funnel.overall))
 display(HTML(sections.conversion_table(result)))
-display(result.reverse_funnel)
+display(HTML(sections.reverse_funnel_block(result)))
 
 # %% [markdown]
 # ## Time to convert
 
 # %%
-display(result.time_to_convert)
+display(HTML(sections.time_to_convert_block(result)))
 windows = {t.transition: t.window_days for t in result.conversion.transitions}
 for transition in result.time_to_convert.curves["transition"].unique()[:3]:
     figures.show(figures.km_figure(result.time_to_convert.curves, transition, windows))

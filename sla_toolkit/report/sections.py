@@ -265,3 +265,38 @@ def models_block(result) -> str:
     parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '
                  "the other columns fixed. They describe associations in this data.</p></div>")
     return "".join(parts)
+
+
+def time_to_convert_block(result) -> str:
+    """Median days to convert (Kaplan–Meier) and the share converted within 7/30/90 days, with intervals."""
+    t = result.time_to_convert
+    s = t.summary
+    if s.empty:
+        return '<div class="sla"><p>No stage dates: time to convert is not applicable.</p></div>'
+    shown = pd.DataFrame({"transition": s["transition"], "group": s["group"].astype(str), "leads": s["n"],
+                          "converted": s["events"],
+                          "median days (KM, 95% CI)": [_ci(m, lo, hi, scale=1.0) for m, lo, hi in
+                                                       zip(s["km_median_days"], s["km_median_low"],
+                                                           s["km_median_high"])]})
+    for h in t.horizons_days:
+        shown[f"within {h} days, % (95% CI)"] = [_ci(r, lo, hi) for r, lo, hi in zip(
+            s[f"share_within_{h}"], s[f"share_within_{h}_low"], s[f"share_within_{h}_high"])]
+    return ('<div class="sla">' + frame_html(shown, index=False)
+            + '<p class="muted">Median: among leads that convert within the window, from the Kaplan–Meier curve '
+              "(open leads count for as long as they have been open). Shares: Kaplan–Meier with intervals.</p></div>")
+
+
+def reverse_funnel_block(result) -> str:
+    r = result.reverse_funnel
+    if r.table.empty:
+        return '<div class="sla"><p>No customer objective: the reverse funnel is not applicable.</p></div>'
+    t = r.table
+    shown = pd.DataFrame({
+        "stage": t["stage"], "needed at observed rates": [f"{x:,.0f}" for x in t["needed"]],
+        f"{round(100 * r.confidence)}% interval": [f"{lo:,.0f}–{hi:,.0f}" for lo, hi in zip(t["low"], t["high"])],
+        "needed at the agreed rates": ["–" if pd.isna(x) else f"{x:,.0f}" for x in t["needed_at_target_rates"]],
+        "reached so far": [f"{x:,.0f}" for x in t["reached_so_far"]],
+    })
+    return ('<div class="sla"><h4>Reverse funnel: volume needed for '
+            f"{r.target_customers:,} customers</h4>" + frame_html(shown, index=False)
+            + f'<p class="muted">{esc(r.method)}.</p></div>')
