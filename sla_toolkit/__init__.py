@@ -1,6 +1,23 @@
-"""sla_toolkit: did marketing and sales meet their SLA, what worked, and what to adjust next cycle."""
+"""sla_toolkit: did marketing and sales meet their SLA, what worked, and what to adjust next cycle.
+
+Public API: :func:`load_spec`, :func:`load_leads`, :func:`run_cycle`, :func:`run_pacing`. The heavier
+entry points are imported on first use, so the command line starts fast.
+"""
 from .errors import SlaToolkitError, SourceError, SpecError
 from .spec import SlaSpec, load_spec
 
-__all__ = ["SlaSpec", "SlaToolkitError", "SourceError", "SpecError", "load_spec"]
+__all__ = ["SlaSpec", "SlaToolkitError", "SourceError", "SpecError", "load_leads", "load_spec", "run_cycle",
+           "run_pacing"]
 __version__ = "0.1.0"
+
+_LAZY = {"load_leads": ("sla_toolkit.io", "load_leads"), "run_cycle": ("sla_toolkit.pipeline", "run_cycle"),
+         "run_pacing": ("sla_toolkit.pacing_run", "run_pacing")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'sla_toolkit' has no attribute {name!r}")
