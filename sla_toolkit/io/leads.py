@@ -72,14 +72,25 @@ def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now().floor("s")
     label = ", ".join(mapping.leads.file_list) or mapping.leads.hook or "sql"
 
-    id_column = [] if mapping.id else [mapping.columns["lead_id"]]
-    raw = apply_value_maps(read_source(mapping.leads, mapping, "leads", text_columns=id_column), mapping)
+    raw = apply_value_maps(read_source(mapping.leads, mapping, "leads", text_columns=_text_columns(spec, mapping)),
+                           mapping)
     builder = _Builder(spec, mapping, raw, label, as_of)
     builder.join_all()
     builder.check_columns()
     builder.build()
     spend, spend_bad = load_spend(mapping, as_of)
     return builder.finish(spend, spend_bad)
+
+
+def _text_columns(spec: SlaSpec, mapping: SourceMapping) -> list[str]:
+    """Source columns that hold codes or labels, read as text so that 1 stays "1" (not 1.0) and a
+    numeric channel or campaign code matches the spend table."""
+    canonical = ["channel", "campaign", spec.channel_column, *spec.segments]
+    if spec.follow_up and spec.follow_up.team_column:
+        canonical.append(spec.follow_up.team_column)
+    columns = [] if mapping.id else [mapping.columns["lead_id"]]
+    columns += [mapping.columns.get(name, name) for name in canonical if name not in spec.features]
+    return list(dict.fromkeys(columns))
 
 
 class _Builder:

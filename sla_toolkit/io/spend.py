@@ -15,8 +15,8 @@ def load_spend(mapping: SourceMapping, as_of: pd.Timestamp) -> tuple[pd.DataFram
     """Read and check the spend table; returns (accepted, quarantined rows) or (None, None)."""
     if mapping.spend is None:
         return None, None
-    raw = read_source(mapping.spend, mapping, "spend")
     columns = {c: mapping.spend.columns.get(c, c) for c in SPEND_COLUMNS}
+    raw = read_source(mapping.spend, mapping, "spend", text_columns=[columns["channel"], columns["campaign"]])
     label = ", ".join(mapping.spend.file_list) or "spend"
     missing = [f"{c} (looked for {s!r})" for c, s in columns.items() if s not in raw and c != "campaign"]
     if missing:
