@@ -9,6 +9,8 @@ from pathlib import Path
 from .errors import SlaToolkitError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
+HISTORY_ENV_HELP = ("environment variable holding the history database URL (default: SLA_HISTORY_URL if set, "
+                    "else <out>/history.sqlite); never put the URL itself on the command line")
 
 
 class CommandLineError(SlaToolkitError):
@@ -101,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
                               cycle_id=args.cycle_id, extra_parameters=tuple(args.parameter or ()),
-                              timeout_s=args.timeout)
+                              timeout_s=args.timeout, history_env=args.history_env)
     print(f"running {request.sla} on {request.source} (notebooks execute; this takes a minute)...",
           file=sys.stderr)
     outcome = run_cycle_notebooks(request)
@@ -116,6 +118,21 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _history(args: argparse.Namespace) -> int:
+    from .history import History, runs_text
+
+    if args.compare and not args.sla_name:
+        raise CommandLineError("--compare needs --sla-name (the SLA name or its report folder name); "
+                               "`sla-toolkit history` lists them")
+    with History.at(args.out, args.history_env, must_exist=True) as history:
+        if args.compare:
+            print(history.compare_cycles(args.sla_name, *args.compare).text())
+            return EXIT_OK
+        runs = history.list_runs(args.sla_name)
+        print(runs_text(runs) if len(runs) else f"no runs recorded in {history.location.label}")
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .datasets import example_paths
 
@@ -124,7 +141,8 @@ def _demo(args: argparse.Namespace) -> int:
     _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None, quarantine=None,
                                  by=None))
     return _run(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, out=args.out, cycle_id=None,
-                                   parameter=None, timeout=args.timeout, fail_on_miss=False))
+                                   parameter=None, timeout=args.timeout, fail_on_miss=False,
+                                   history_env=args.history_env))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,11 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra notebook parameter (checked before any kernel starts)")
     run.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any SLA check is MISSED")
+    run.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     run.set_defaults(handler=_run)
+
+    history = sub.add_parser("history", help="list recorded runs, or compare two cycles of one SLA")
+    history.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
+    history.add_argument("--sla-name", help="only this SLA (its name or its report folder name)")
+    history.add_argument("--compare", nargs=2, metavar=("CYCLE_A", "CYCLE_B"),
+                         help="compare two cycles: checks side by side, A's adjustments followed up in B")
+    history.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
+    history.set_defaults(handler=_history)
 
     demo = sub.add_parser("demo", help="run everything on the bundled sample data and print the report path")
     demo.add_argument("--out", default="reports")
     demo.add_argument("--timeout", type=float, default=900.0)
+    demo.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     demo.set_defaults(handler=_demo)
     return parser
 

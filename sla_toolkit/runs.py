@@ -1,13 +1,15 @@
 """Plan and execute the notebook runs behind ``sla-toolkit run`` and ``demo``.
 
 Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2);
-the notebooks then run through :mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``.
+the notebooks then run through :mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``, and the
+run is recorded in the history ledger (:mod:`sla_toolkit.history`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from .history import History, recorded_run
 from .io import load_leads
 from .io.mapping import load_mapping
 from .scope import resolve_as_of
@@ -32,6 +34,8 @@ class CycleRunRequest:
     extra_parameters: tuple[str, ...] = ()
     timeout_s: float = 900.0
     progress: bool = True
+    record_history: bool = True
+    history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
 
 
 def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
@@ -54,4 +58,14 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
 
 
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
-    return run_notebooks(plan_cycle_run(request))
+    """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
+    history = History.at(request.out, request.history_env) if request.record_history else None
+    try:
+        plan = plan_cycle_run(request)
+        with recorded_run(history, load_spec(request.sla).name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
+            outcome = run_notebooks(plan)
+            recording.completed(outcome.run_dir)
+        return outcome
+    finally:
+        if history is not None:
+            history.close()
