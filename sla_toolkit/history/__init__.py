@@ -21,4 +21,5 @@ from .store import (HISTORY_ENV, HISTORY_FILE, History, HistoryLocation, History
 __all__ = ["AdjustmentFollowUp", "AdjustmentOutcome", "CAVEAT", "CheckComparison", "CheckTrend", "CycleComparison",
            "HISTORY_ENV", "HISTORY_FILE", "History", "HistoryError", "HistoryLocation", "HistoryUnavailableError",
            "RunKind", "RunRecord", "RunRecording", "RunStatus", "SCHEMA_VERSION", "check_rows", "check_trend",
-           "compare_results", "compare_rows", "ensure_schema", "finding_rows", "history_location", "recorded_run", "runs_text"]
+           "compare_results", "compare_rows", "ensure_schema", "finding_rows", "history_location", "recorded_run",
+           "runs_text"]

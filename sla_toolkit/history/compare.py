@@ -151,8 +151,8 @@ class CycleComparison(ResultMixin):
         a, b = self.cycle_a, self.cycle_b
         flagged = len(self.resolved) + len(self.persisting)
         return (f"From {a} to {b}: {len(self.improved)} of {len(self.checks)} SLA checks improved, "
-                f"{len(self.worsened)} worsened. Of the {flagged} adjustments flagged in {a}, "
-                f"{len(self.resolved)} are no longer flagged in {b} and {len(self.persisting)} persist; "
+                f"{len(self.worsened)} worsened. Of the {flagged} adjustments flagged in {a}: "
+                f"{len(self.resolved)} no longer flagged in {b}, {len(self.persisting)} still flagged; "
                 f"{len(self.new)} new in {b}. {CAVEAT}")
 
     def to_frame(self) -> pd.DataFrame:
@@ -192,7 +192,8 @@ class CycleComparison(ResultMixin):
                     AdjustmentOutcome.NEW: f"New adjustments in {self.cycle_b}:"}
         for outcome, heading in headings.items():
             items = [a for a in self.adjustments if a.outcome is outcome]
-            lines += ["", heading] + [f"  - {a.topic}" + (f" (now: {a.kind_in_b})" if a.kind_in_b else "")
+            lines += ["", heading] + [f"  - {a.topic}" + (f" (now: {a.kind_in_b})" if a.kind_in_b and outcome
+                                                         is AdjustmentOutcome.RESOLVED else "")
                                       + f": {a.sentence_b or a.sentence_a}" for a in items]
             if not items:
                 lines.append("  (none)")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ..results import ResultMixin
 from . import schema
 from .compare import CycleComparison, compare_rows
-from .rows import CHECK_FIELDS, FINDING_FIELDS, results_as_of, check_rows, finding_rows
+from .rows import CHECK_FIELDS, FINDING_FIELDS, check_rows, finding_rows, results_as_of
 from .schema import HistoryError, RunKind, RunStatus
 
 HISTORY_ENV = "SLA_HISTORY_URL"
@@ -44,6 +44,10 @@ class HistoryLocation:
     sqlite_path: Path | None = None
 
 
+def _masked(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
 def history_location(out: Path | str, env_var: str | None = None) -> HistoryLocation:
     """The URL in ``$SLA_HISTORY_URL`` (or in ``env_var`` when named), else ``<out>/history.sqlite``.
 
@@ -54,11 +58,11 @@ def history_location(out: Path | str, env_var: str | None = None) -> HistoryLoca
     url = os.environ.get(name, "").strip()
     if url:
         try:
-            shown = sa.make_url(url).render_as_string(hide_password=True)
+            sa.make_url(url)
         except sa.exc.ArgumentError:
             raise HistoryError(f"environment variable {name} does not hold a database URL; expected e.g. "
                                "postgresql+psycopg://user@host/db or sqlite:////path/history.sqlite") from None
-        return HistoryLocation(url, f"{shown} (from ${name})")
+        return HistoryLocation(url, f"{_masked(url)} (from ${name})")
     if env_var:
         raise HistoryError(f"environment variable {env_var} (named by --history-env) is not set; set it to the "
                            "history database URL, or drop --history-env to use <out>/history.sqlite")
@@ -100,13 +104,18 @@ class History:
     """
 
     def __init__(self, location: HistoryLocation | str):
-        self.location = location if isinstance(location, HistoryLocation) else HistoryLocation(location, "<url>")
         try:
-            self.engine = schema.make_engine(self.location.url)
+            if not isinstance(location, HistoryLocation):
+                location = HistoryLocation(location, _masked(location))
+            self.location = location
+            self.engine = schema.make_engine(location.url)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-            raise HistoryError(f"history database {self.location.label}: cannot use this URL "
-                               f"({type(exc).__name__}: {exc}); PostgreSQL needs `pip install 'psycopg[binary]'` "
-                               "and a postgresql+psycopg:// URL") from None
+            # an ArgumentError's text may quote the URL, password included: name the type only
+            quotes_url = isinstance(exc, sa.exc.ArgumentError) and not isinstance(exc, sa.exc.NoSuchModuleError)
+            detail = type(exc).__name__ if quotes_url else f"{type(exc).__name__}: {exc}"
+            shown = location.label if isinstance(location, HistoryLocation) else "(the URL given)"
+            raise HistoryError(f"history database {shown}: cannot use this URL ({detail}); PostgreSQL needs "
+                               "`pip install 'psycopg[binary]'` and a postgresql+psycopg:// URL") from None
         self._schema_ready = False
 
     @classmethod

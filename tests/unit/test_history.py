@@ -251,8 +251,8 @@ def test_comparison_renders_and_words_it_as_association():
     comparison = compare_results(results_a(), results_b())
     assert CAVEAT in comparison.summary and "not proof" in CAVEAT
     assert comparison.summary.startswith("From 2025-q1 to 2025-q2: 2 of 7 SLA checks improved, 2 worsened. "
-                                         "Of the 4 adjustments flagged in 2025-q1, 3 are no longer flagged in "
-                                         "2025-q2 and 1 persist; 2 new in 2025-q2.")
+                                         "Of the 4 adjustments flagged in 2025-q1: 3 no longer flagged in "
+                                         "2025-q2, 1 still flagged; 2 new in 2025-q2.")
     frame = comparison.to_frame()
     assert frame.set_index("name").loc["kpi cost_per_lead", ["estimate_a", "estimate_b", "trend"]].tolist() == [
         48.0, 40.0, "improved"]
@@ -289,6 +289,7 @@ def test_cli_compares_two_cycles(reports, capsys):
     assert cli.main(["history", "--out", str(reports), "--sla-name", SLA, "--compare", "2025-q1", "2025-q2"]) == 0
     out = capsys.readouterr().out
     assert "rate lead->mql" in out and "(improved)" in out and "not proof" in out
+    assert "  - cost:paid_search: adjust cost:paid_search." in out.split("still flagged in 2025-q2:\n")[1]
     resolved = out.split("no longer flagged in 2025-q2:\n")[1].split("\n\n")[0].splitlines()
     expected = ["  - check:rate lead->mql: adjust check:rate lead->mql.",
                 "  - breakdown:channel=social:lead->mql (now: worked): worked breakdown:channel=social:lead->mql.",
@@ -392,6 +393,28 @@ def test_a_failed_run_is_recorded_as_failed_with_its_exit_code(monkeypatch, tmp_
 def test_bad_input_is_refused_before_anything_is_recorded(fake_notebooks, tmp_path, capsys):
     assert _run_sample(tmp_path, "2025-02-28", "-p", "no_such_parameter=1") == 2
     assert not (tmp_path / "history.sqlite").exists()
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("SLA_TEST_UNSET_VARIABLE", None, "SLA_TEST_UNSET_VARIABLE (named by --history-env) is not set"),
+    ("SLA_TEST_LEDGER", "not a url", "SLA_TEST_LEDGER does not hold a database URL"),
+    ("SLA_TEST_LEDGER", "nosuchdb://h/db", "cannot use this URL (NoSuchModuleError: Can't load plugin"),
+])
+def test_bad_history_settings_refuse_the_run_before_it_starts(fake_notebooks, tmp_path, monkeypatch, capsys,
+                                                              variable, value, message):
+    if value is not None:
+        monkeypatch.setenv(variable, value)
+    assert _run_sample(tmp_path, "2025-02-28", "--history-env", variable) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_database_never_shows_its_password(reports, monkeypatch, capsys):
+    monkeypatch.setenv("SLA_HISTORY_URL", "postgresql+psycopg://ledger:s3cret@127.0.0.1:1/ledger")
+    assert cli.main(["history", "--out", str(reports)]) == 1
+    err = capsys.readouterr().err
+    assert "postgresql+psycopg://ledger:***@127.0.0.1:1/ledger (from $SLA_HISTORY_URL) could not be read" in err
+    assert "s3cret" not in err
 
 
 def test_a_history_that_cannot_be_written_only_warns(fake_notebooks, tmp_path, monkeypatch, capsys):
