@@ -18,11 +18,10 @@ import pandas as pd
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
 from .costs import ChannelCosts, channel_costs
-from .errors import SlaToolkitError
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
-from .funnel import FunnelResult, data_as_of, funnel_summary
+from .funnel import FunnelResult, funnel_summary
 from .io import DataQuality, LeadData, load_leads
 from .models.suite import ModelSuite, fit_models
 from .pacing import PacingResult, pace

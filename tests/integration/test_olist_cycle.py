@@ -11,7 +11,6 @@ from sla_toolkit.cli import main
 from sla_toolkit.findings.wording import is_causal
 from sla_toolkit.pipeline import run_cycle
 from sla_toolkit.spec import load_spec
-from sla_toolkit.types import FindingKind
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "olist"
 

@@ -19,6 +19,7 @@ from sla_toolkit.cli import main
 from sla_toolkit.io import load_leads
 from sla_toolkit.io.mapping import load_mapping, mapping_from_dict
 from sla_toolkit.spec import spec_from_dict
+from ingest_helpers import load_csv_case
 
 AS_OF = "2024-12-31"
 
@@ -29,12 +30,7 @@ def make_spec(stages=("lead", "customer"), **extra):
 
 
 def ingest(tmp_path: Path, csv_text: str, mapping: dict, spec=None, files: dict[str, str] | None = None):
-    """Write leads.csv (and any other text files) into tmp_path and load them with ``mapping``."""
-    (tmp_path / "leads.csv").write_text(csv_text, encoding="utf-8")
-    for name, text in (files or {}).items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    mapping = mapping_from_dict({"leads": {"path": "leads.csv"}, **mapping}, base_dir=tmp_path)
-    return load_leads(spec or make_spec(), mapping, as_of=AS_OF)
+    return load_csv_case(tmp_path, csv_text, mapping, spec or make_spec(), files)
 
 
 def write_case(tmp_path: Path, source: dict | str, *, sla: dict | None = None,
