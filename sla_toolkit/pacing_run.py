@@ -41,7 +41,8 @@ class PacingRun:
 def run_pacing(sla: str | Path | SlaSpec, source: str | Path, *, as_of=None,
                files: list[str | Path] | None = None) -> PacingRun:
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
-    data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
+    # future dates are judged against today, not as_of; pacing needs no spend
+    data = load_leads(spec, source, files=files, with_spend=False)
     cutoff = resolve_as_of(data, as_of)
     leads, note = apply_scope(data.leads, spec)
     return PacingRun(spec, cutoff, pace(leads, spec, cutoff), data.quality, note)

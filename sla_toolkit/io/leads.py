@@ -54,7 +54,8 @@ class LeadData:
 
 
 def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
-               as_of: str | pd.Timestamp | None = None, files: list[str | Path] | None = None) -> LeadData:
+               as_of: str | pd.Timestamp | None = None, files: list[str | Path] | None = None,
+               with_spend: bool = True) -> LeadData:
     """Read, map and validate the lead data described by ``source`` for the spec ``sla``.
 
     Parameters
@@ -63,6 +64,8 @@ def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
         Dates after it are "in the future" (default: now).
     files:
         Lead files given on the command line; they replace ``leads.path`` of the mapping.
+    with_spend:
+        Read the spend table too (the daily pacing run does not need it).
     """
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
     mapping = source if isinstance(source, SourceMapping) else load_mapping(source)
@@ -78,7 +81,7 @@ def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
     builder.join_all()
     builder.check_columns()
     builder.build()
-    spend, spend_bad = load_spend(mapping, as_of)
+    spend, spend_bad = load_spend(mapping, as_of) if with_spend else (None, None)
     return builder.finish(spend, spend_bad)
 
 
