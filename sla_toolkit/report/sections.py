@@ -47,6 +47,29 @@ def header(result) -> str:
             f"{esc(f'{result.as_of:%Y-%m-%d %H:%M}')} · cycle {esc(result.cycle_id)} · {esc(result.scope_note)}</p></div>")
 
 
+_BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
+                "km_projection": "Kaplan–Meier projection over all leads, open ones included",
+                "plain_rate": "all leads (no dates to censor on)", "pacing": "projection to the deadline",
+                "actual": "actual count at the deadline", "wilson": "leads past the promised time",
+                "spend / Poisson count": "spend to date over the count to date"}
+_STATUS_WORDS = {"MET": "meets the target", "AT_RISK": "short of the target, but the interval still includes it",
+                 "MISSED": "the whole interval misses the target",
+                 "INSUFFICIENT_DATA": "too few leads for a verdict", "NOT_APPLICABLE": "the data cannot support it"}
+
+
+def _plain_reason(check) -> str:
+    """The status in words for a manager; the technical reason stays in results.json."""
+    words = _STATUS_WORDS[check.status.value]
+    if check.status.value in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
+        return f"{words}: {check.reason}"
+    basis = _BASIS_WORDS.get(check.basis, check.basis)
+    if check.basis == "pacing":
+        paced = {"MET": "on track", "AT_RISK": "at risk", "MISSED": "unlikely to reach the target"}
+        chance = check.reason.split("; ")[1].split(" (")[0] if "; " in check.reason else ""
+        return f"{paced[check.status.value]} by the deadline" + (f": {chance}" if chance else "")
+    return f"{words} (based on {basis})" if basis else words
+
+
 def scorecard(result) -> str:
     """One row per SLA target with a coloured status, estimate, interval, n and the reason."""
     rows = []
@@ -58,7 +81,7 @@ def scorecard(result) -> str:
             f"({'at least' if check.direction.value == 'at_least' else 'at most'})</td>"
             f"<td>{esc(_fmt_value(check.estimate, check.name))}</td><td>{esc(interval)}</td>"
             f"<td>{check.n:,}</td><td><span class=\"status {esc(check.status.value)}\">{esc(check.status.value)}"
-            f"</span></td><td>{esc(check.reason)}</td></tr>")
+            f"</span></td><td>{esc(_plain_reason(check))}</td></tr>")
     counts = ", ".join(f"{n} {esc(s)}" for s, n in result.checks.counts().items() if n)
     return (f'<div class="sla"><p>{counts}</p><table class="scorecard" id="scorecard"><thead><tr><th>target</th>'
             "<th>agreed</th><th>estimate</th><th>interval</th><th>n</th><th>status</th><th>why</th></tr></thead>"
