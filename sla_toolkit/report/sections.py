@@ -63,6 +63,8 @@ def _plain_reason(check) -> str:
     if check.status.value in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
         return f"{words}: {check.reason}"
     basis = _BASIS_WORDS.get(check.basis, check.basis)
+    if check.basis == "actual":
+        return f"{'reached' if check.status.value == 'MET' else 'not reached'} ({basis})"
     if check.basis == "pacing":
         paced = {"MET": "on track", "AT_RISK": "at risk", "MISSED": "unlikely to reach the target"}
         chance = check.reason.split("; ")[1].split(" (")[0] if "; " in check.reason else ""
