@@ -23,11 +23,10 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from .errors import Reason
-from .outcomes import as_of_view
+from .outcomes import as_of_view, transition_outcomes
 from .results import ResultMixin
 from .spec import FollowUp, SlaSpec
 from .stats import RateEstimate, rate_columns, wilson_interval
-from .survival import transition_frame
 from .types import reached_column, stage_column
 
 RESPONSE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -167,7 +166,7 @@ def _association(view, states, spec: SlaSpec, as_of) -> ResponseAssociation | No
     if stage == stages[-1]:
         return None
     outcome = stages[stages.index(stage) + 1]
-    outcomes = transition_frame(view, spec, stage, outcome, as_of).loc[states.index]
+    outcomes = transition_outcomes(view, spec, stage, outcome, as_of).loc[states.index]
     matured = outcomes["matured"] & (states["state"] != FollowUpState.OPEN.value)
     converted = outcomes.loc[matured, "converted_in_window"]
     fast = states.loc[matured, "state"] == FollowUpState.WITHIN.value

@@ -69,8 +69,7 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
         Converted, with a known conversion time.
     """
     as_of = pd.Timestamp(as_of)
-    window = pd.Timedelta(days=spec.funnel.window(to_stage)) if from_stage == _previous(spec, to_stage) \
-        else pd.Timedelta(days=_window_between(spec, from_stage, to_stage))
+    window = pd.Timedelta(days=spec.funnel.window_between(from_stage, to_stage))
     entered = leads[reached_column(from_stage)].astype(bool)
     converted = leads[reached_column(to_stage)].astype(bool) & entered
     out = pd.DataFrame(index=leads.index)
@@ -114,14 +113,3 @@ def _event_time(leads: pd.DataFrame, spec: SlaSpec, stage: str) -> pd.Series | N
         if stage_column(later) in leads:
             when = when.fillna(leads[stage_column(later)])
     return when
-
-
-def _previous(spec: SlaSpec, stage: str) -> str | None:
-    idx = spec.funnel.stages.index(stage)
-    return spec.funnel.stages[idx - 1] if idx > 0 else None
-
-
-def _window_between(spec: SlaSpec, from_stage: str, to_stage: str) -> int:
-    stages = spec.funnel.stages
-    i, j = stages.index(from_stage), stages.index(to_stage)
-    return sum(spec.funnel.window(s) for s in stages[i + 1:j + 1])

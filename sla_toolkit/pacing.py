@@ -104,7 +104,7 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     if as_of < start:
         return _neutral(base, Reason.NOT_STARTED, Status.NOT_APPLICABLE, f"the period starts on {start.date()}")
     view = as_of_view(leads, spec, as_of)
-    outcomes = transition_frame(view, spec, first, last, as_of)
+    outcomes = transition_outcomes(view, spec, first, last, as_of)
     timed = outcomes["entered"] & outcomes["duration_days"].notna()
     curve = km_events(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"])
     customers_so_far = int(view[reached_column(last)].astype(bool).sum())
@@ -173,35 +173,6 @@ def km_events(duration, event) -> KmEvents:
     has_event = events > 0
     return KmEvents(times[has_event], events[has_event], at_risk[has_event].astype(float), int(duration.size),
                     float(duration.max()) if duration.size else 0.0)
-
-
-def window_between(spec: SlaSpec, from_stage: str, to_stage: str) -> int:
-    """Conversion window of a transition: the sum of the step windows it spans."""
-    stages = spec.funnel.stages
-    return sum(spec.funnel.window(s) for s in stages[stages.index(from_stage) + 1:stages.index(to_stage) + 1])
-
-
-def transition_frame(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_stage: str,
-                     as_of: pd.Timestamp) -> pd.DataFrame:
-    """:func:`~sla_toolkit.outcomes.transition_outcomes`, keeping a timed transition timed before its first conversion.
-
-    ``transition_outcomes`` treats a to-stage whose timestamp column is all NaT as flag-only:
-    every lead then counts as matured and nobody has a duration. Replayed early in a period,
-    before anyone has converted, that would turn "too early to tell" into a 0 % matured rate.
-    Here, when nobody has reached the to-stage yet but the from-stage has times, leads are
-    open (censored at ``as_of``) and mature on the usual window.
-    """
-    out = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
-    start_column = stage_column(from_stage)
-    if out["duration_days"].notna().any() or out["converted"].any() or start_column not in leads \
-            or leads[start_column].isna().all():
-        return out
-    start = leads[start_column]
-    timed = out["entered"] & start.notna()
-    out["matured"] = timed & (start + pd.Timedelta(days=window_between(spec, from_stage, to_stage)) <= as_of)
-    out["duration_days"] = ((as_of - start) / pd.Timedelta(days=1)).clip(lower=0).where(timed)
-    out["event"] = False
-    return out
 
 
 def format_pacing(result: PacingResult) -> str:

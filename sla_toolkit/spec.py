@@ -169,10 +169,14 @@ class Funnel(_Strict):
         """Conversion window in days for reaching ``stage``."""
         return self.windows_days.get(stage, self.default_window_days)
 
+    def window_between(self, from_stage: str, to_stage: str) -> int:
+        """Conversion window of ``from_stage -> to_stage``: the sum of the step windows it spans."""
+        i, j = self.stages.index(from_stage), self.stages.index(to_stage)
+        return sum(self.window(s) for s in self.stages[i + 1:j + 1])
+
     def cumulative_window(self, stage: str) -> int:
         """Days from entering the funnel until ``stage`` counts as matured (sum of the step windows)."""
-        idx = self.stages.index(stage)
-        return sum(self.window(s) for s in self.stages[1:idx + 1])
+        return self.window_between(self.first, stage)
 
 
 class Objectives(_Strict):

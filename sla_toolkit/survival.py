@@ -26,8 +26,7 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .errors import Reason
-from .outcomes import as_of_view
-from .pacing import transition_frame, window_between
+from .outcomes import as_of_view, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import RateEstimate, wilson_bounds, wilson_interval
@@ -205,8 +204,8 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
                           as_of: pd.Timestamp) -> TransitionConversion:
     """Naive, matured and projected conversion of one transition on a table already seen at ``as_of``."""
     confidence, min_n = spec.analysis.confidence, spec.analysis.min_n
-    window = window_between(spec, from_stage, to_stage)
-    outcomes = transition_frame(leads, spec, from_stage, to_stage, as_of)
+    window = spec.funnel.window_between(from_stage, to_stage)
+    outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
     entered = outcomes["entered"]
     naive = wilson_interval(int(outcomes["converted"].sum()), int(entered.sum()), confidence)
     matured_leads = outcomes.loc[outcomes["matured"]]
@@ -289,13 +288,13 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     confidence, channel = spec.analysis.confidence, spec.channel_column
     rows, curves, notes = [], [], []
     for from_stage, to_stage in default_transitions(spec):
-        outcomes = transition_frame(view, spec, from_stage, to_stage, as_of)
+        outcomes = transition_outcomes(view, spec, from_stage, to_stage, as_of)
         timed = outcomes["entered"] & outcomes["duration_days"].notna()
         name = transition_name(from_stage, to_stage)
         if not timed.any():
             notes.append(f"{name}: no timestamps, no time to convert")
             continue
-        window = window_between(spec, from_stage, to_stage)
+        window = spec.funnel.window_between(from_stage, to_stage)
         groups = [("all", timed)]
         if channel in view:
             levels = view[channel].astype("str").fillna("(missing)")
