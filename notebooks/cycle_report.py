@@ -29,7 +29,7 @@ from sla_toolkit.pipeline import run_cycle
 from sla_toolkit.report import figures, sections
 from sla_toolkit.report.outputs import write_outputs
 
-result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, fit_models_=fit_models)
+result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, with_models=fit_models)
 if output_dir:
     write_outputs(result, output_dir)
 display(HTML(sections.header(result)))

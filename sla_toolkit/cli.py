@@ -145,16 +145,22 @@ def _demo(args: argparse.Namespace) -> int:
                                    history_env=args.history_env))
 
 
+def _add_data_arguments(parser: argparse.ArgumentParser, as_of_help: str, files: bool = True) -> None:
+    """The options every data command shares: the spec, the mapping, the as-of date (and lead files)."""
+    parser.add_argument("--sla", required=True, help="the SLA spec (sla.yaml)")
+    parser.add_argument("--source", required=True, help="the source mapping (source.yaml)")
+    parser.add_argument("--as-of", help=as_of_help)
+    if files:
+        parser.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sla-toolkit", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check the spec and the data, print counts; no analysis")
-    validate.add_argument("--sla", required=True, help="the SLA spec (sla.yaml)")
-    validate.add_argument("--source", required=True, help="the source mapping (source.yaml)")
-    validate.add_argument("--as-of", help="dates after this are in the future (default: now)")
-    validate.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
+    _add_data_arguments(validate, "dates after this are in the future (default: now)")
     validate.add_argument("--quarantine", help="write rejected rows (with reasons) to this CSV")
     validate.add_argument("--by", help="also print stage counts by this column")
     validate.set_defaults(handler=_validate)
@@ -165,17 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=_init)
 
     pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
-    pace_cmd.add_argument("--sla", required=True)
-    pace_cmd.add_argument("--source", required=True)
-    pace_cmd.add_argument("--as-of", help="pacing date (default: the latest date in the data)")
-    pace_cmd.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
+    _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
     pace_cmd.set_defaults(handler=_pace)
 
     run = sub.add_parser("run", help="full cycle: execute the notebooks, write the report folder")
-    run.add_argument("--sla", required=True)
-    run.add_argument("--source", required=True)
-    run.add_argument("--as-of", help="cut-off date (default: the latest date in the data)")
+    _add_data_arguments(run, "cut-off date (default: the latest date in the data)", files=False)
     run.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
     run.add_argument("--cycle-id", help="run folder name (default: the as-of date)")
     run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",

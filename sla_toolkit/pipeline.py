@@ -101,7 +101,7 @@ def lead_data_from_frames(spec: SlaSpec, leads: pd.DataFrame, spend: pd.DataFram
 
 def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.date | None = None,
               files: list[str | Path] | None = None, cycle_id: str | None = None,
-              fit_models_: bool = True) -> CycleResult:
+              with_models: bool = True) -> CycleResult:
     """Run the whole cycle analysis on the data ``source`` describes; pure apart from reading the input.
 
     Parameters
@@ -113,11 +113,11 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     """
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
     data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
-    return analyse(data, as_of=as_of, cycle_id=cycle_id, fit_models_=fit_models_)
+    return analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
 
 
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
-            fit_models_: bool = True) -> CycleResult:
+            with_models: bool = True) -> CycleResult:
     """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`."""
     spec = data.spec
     cutoff = resolve_as_of(data, as_of)
@@ -130,7 +130,7 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     pacing = pace(leads, spec, cutoff)
     checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
     compared = breakdowns(leads, spec, cutoff)
-    models = fit_models(leads, spec, cutoff, enabled=fit_models_)
+    models = fit_models(leads, spec, cutoff, enabled=with_models)
     costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs))

@@ -28,7 +28,6 @@ import shutil
 import platform
 import socket
 import time
-import unicodedata
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -47,21 +46,6 @@ VERSIONED_PACKAGES = ("sla_toolkit", "pandas", "numpy", "scipy", "statsmodels", 
 
 class CycleLockedError(RunError):
     """Another run of the same SLA cycle holds the lock (overlapping scheduled runs)."""
-
-
-def slugify(name: str) -> str:
-    """Turn an SLA name into a folder name: lower case, runs of other characters become ``-``.
-
-    >>> slugify("Q1 Inbound SLA (EMEA)")
-    'q1-inbound-sla-emea'
-    >>> slugify("Été 2025")
-    'ete-2025'
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    if not slug:
-        raise ParameterError(f"cannot make a folder name from SLA name {name!r}; give it letters or digits")
-    return slug
 
 
 def check_path_component(value: str, what: str) -> str:

@@ -21,12 +21,12 @@ def real_data_dir(name: str) -> Path:
     return folder
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def olist_dir() -> Path:
     return real_data_dir("olist_funnel")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def bank_dir() -> Path:
     return real_data_dir("bank_marketing")
 

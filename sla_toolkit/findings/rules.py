@@ -94,7 +94,7 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
         shown = _fmt(row["estimate"], evidence.unit)
         target = _fmt(row["target"], evidence.unit)
         span = ("" if math.isnan(evidence.low) or math.isnan(evidence.high) or evidence.low == evidence.high else
-                interval(evidence.low, evidence.high, _ci_unit(evidence.unit), spec.analysis.confidence) + "; ")
+                interval(evidence.low, evidence.high, evidence.unit, spec.analysis.confidence) + "; ")
         impact = _check_impact(row, inputs)
         if status == Status.MISSED.value:
             is_bottleneck = bottleneck is not None and row["name"] == bottleneck["name"]
@@ -316,10 +316,6 @@ def _unit(row: dict) -> str:
     if name.startswith("cost") or name == "cac" or name.startswith("kpi:cost") or "cac" in name:
         return "money"
     return "count"
-
-
-def _ci_unit(unit: str) -> str:
-    return {"rate": "rate", "money": "money", "count": "count", "points": "points"}[unit]
 
 
 def _fmt(value, unit: str) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,8 @@ from sla_toolkit.spec import load_spec
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "olist"
 
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "olist_funnel"
-
-
 @pytest.fixture(scope="module")
-def api():
-    if not REAL.is_dir():
-        message = f"real data {REAL} is missing (it lives in ../shared/data/real beside the repo)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+def api(olist_dir):
     return run_cycle(EXAMPLE / "sla.yaml", EXAMPLE / "source.yaml")
 
 

@@ -45,7 +45,7 @@ def _no_pacing():
 def test_planted_effects_are_found_and_nothing_else(seed):
     campaign = generate_campaign(GeneratorSettings.planted(seed).with_expected_leads(20_000))
     result = analyse(lead_data_from_frames(campaign.spec, campaign.leads, campaign.spend), as_of=campaign.as_of,
-                     fit_models_=False)
+                     with_models=False)
     found = result.findings
     planted = {"better channel referral": ("worked", "channel=referral"),
                "worse channel social": ("adjust", "channel=social"),
@@ -86,7 +86,7 @@ def test_aa_data_gives_channel_or_segment_findings_in_at_most_5_percent_of_seeds
 def test_finding_sentences_never_claim_causes():
     campaign = generate_campaign(GeneratorSettings.planted(3).with_expected_leads(20_000))
     result = analyse(lead_data_from_frames(campaign.spec, campaign.leads, campaign.spend), as_of=campaign.as_of,
-                     fit_models_=False)
+                     with_models=False)
     texts = [f.sentence for f in result.findings.items] + [f.action for f in result.findings.items]
     assert texts
     offending = [t for t in texts if is_causal(t)]

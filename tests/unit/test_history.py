@@ -330,7 +330,7 @@ def test_the_environment_variable_wins_over_the_default_file(reports, tmp_path, 
 @pytest.fixture(scope="module")
 def cycle_results() -> dict[str, dict]:
     sample = example_paths()
-    return {as_of: run_cycle(sample.sla, sample.source, as_of=as_of, fit_models_=False).to_dict()
+    return {as_of: run_cycle(sample.sla, sample.source, as_of=as_of, with_models=False).to_dict()
             for as_of in ("2025-02-28", "2025-03-23")}
 
 
