@@ -270,6 +270,20 @@ def parse_cli_parameters(pairs: list[str], declared: Mapping[str, ParameterInfo]
 
 
 # -- execution ------------------------------------------------------------------------------------------
+def _kernel_manager_logging_to(log_path: Path) -> type:
+    """A kernel manager whose kernel appends its own stderr (ipykernel's start-up and shut-down
+    messages) to the run's ``run.log`` beside the executed notebook, instead of the user's terminal."""
+    from jupyter_client import AsyncKernelManager
+
+    class KernelLogManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(log_path, "ab") as sink:   # the kernel process keeps its own copy of the handle
+                kw["stderr"] = sink
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelLogManager
+
+
 def _interactive() -> bool:
     return sys.stderr.isatty()
 
@@ -301,7 +315,8 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
         return papermill.execute_notebook(
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
-            progress_bar=progress and _interactive(), log_output=False)
+            progress_bar=progress and _interactive(), log_output=False,
+            kernel_manager_class=_kernel_manager_logging_to(output_path.parent / LOG_FILE))
     except papermill.PapermillExecutionError as exc:
         failure = dataclasses.replace(failure, error_name=exc.ename, error_value=exc.evalue,
                                       traceback="\n".join(exc.traceback))
