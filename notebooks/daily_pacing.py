@@ -35,5 +35,5 @@ display(HTML(sections.pacing_header(result)))
 # ## Are we on track for the deadline?
 
 # %%
-display(HTML(sections.pacing_summary(result)))
+display(HTML(sections.pacing_text(result)))
 figures.show(figures.pacing_for(result.pacing))

@@ -12,8 +12,9 @@ from pathlib import Path
 from .history import History, recorded_run
 from .io import load_leads
 from .io.mapping import load_mapping
+from .parameters import inspect_parameters, parse_cli_parameters
+from .runner import RunOutcome, RunPlan, run_notebooks
 from .scope import resolve_as_of
-from .runner import RunOutcome, RunPlan, inspect_parameters, parse_cli_parameters, run_notebooks
 from .spec import load_spec
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"

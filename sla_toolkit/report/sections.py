@@ -109,6 +109,7 @@ def all_findings(result) -> str:
 
 
 def pacing_text(result) -> str:
+    """Pacing in words; takes a cycle result or a daily pacing run (both have ``.pacing``)."""
     p = result.pacing
     if p.status.value == "NOT_APPLICABLE":
         return f'<div class="sla"><p>Pacing not applicable: {esc(p.note)}</p></div>'
@@ -184,10 +185,6 @@ def pacing_header(run) -> str:
     spec = run.spec
     return (STYLE + f'<div class="sla"><h1>Daily pacing: {esc(spec.name)}</h1><p class="muted">As of '
             f"{esc(f'{run.as_of:%Y-%m-%d}')} · deadline {esc(spec.period.end)} · {esc(run.scope_note)}</p></div>")
-
-
-def pacing_summary(run) -> str:
-    return pacing_text(run)
 
 
 def _ci(rate, low, high, scale: float = 100.0, signed: bool = False) -> str:

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from jupytext.compare import compare_notebooks
 
-from sla_toolkit.runner import inspect_parameters, looks_secret
+from sla_toolkit.parameters import inspect_parameters, looks_secret
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

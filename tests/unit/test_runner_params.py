@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from sla_toolkit.errors import ParameterError
-from sla_toolkit.runner import (
+from sla_toolkit.parameters import (
     ParameterInfo,
     coerce_cli_value,
     inspect_parameters,
