@@ -18,7 +18,7 @@ from statsmodels.stats.multitest import multipletests
 from ..types import FindingKind, Status
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
-from .wording import humanize, interval, money, pct, points, qtext, stage_label
+from .wording import humanize, interval, is_missing_level, money, pct, points, qtext, stage_label
 
 _KIND_ORDER = {FindingKind.ADJUST: 0, FindingKind.WORKED: 1, FindingKind.WATCH: 2}
 
@@ -176,10 +176,14 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
             quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})"))
             continue
         better = lift > 0
+        if is_missing_level(row["level"]):
+            quiet.append(NoEvidence(topic, f"{_i(row['n']):,} leads have no {row['dimension']} value: a data-quality "
+                                           "note (their rate differs from the rest), not a level to keep or drop"))
+            continue
         from_stage, to_stage = row["transition"].split("->")
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
                                         else f" ({row['dimension']})")
-        sentence = (f"{who} converted {pct(_f(row['rate']))} of {stage_label(from_stage)} into "
+        sentence = (f"{who} converted {pct(_f(row['rate']))} of its leads from {stage_label(from_stage)} to "
                     f"{stage_label(to_stage)}, "
                     f"{points(lift)} {'above' if better else 'below'} the rest "
                     f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
