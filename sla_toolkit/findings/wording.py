@@ -47,13 +47,16 @@ def is_causal(sentence: str) -> bool:
     return any(phrase in lowered for phrase in CAUSAL_PHRASES)
 
 
+ACRONYMS = frozenset({"mql", "sql", "sal", "pql", "sqo", "mqa", "sqa", "poc"})
+
+
 def stage_label(stage: str, plural: bool = False) -> str:
     """``mql`` -> ``MQL``, ``sales_qualified`` -> ``sales qualified``: acronyms upper-case, words lower-case.
 
     Stage names are used as given in sentences, never pluralised by rule ("engageds"); ``plural`` is
     only for generated column headers of the example data.
     """
-    word = stage.upper() if len(stage) <= 3 else stage.replace("_", " ")
+    word = stage.upper() if stage.lower() in ACRONYMS else stage.replace("_", " ")
     return f"{word}s" if plural and not word.endswith("s") else word
 
 
