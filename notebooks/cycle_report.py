@@ -56,6 +56,7 @@ figures.show(figures.pacing_for(result.pacing))
 # %%
 figures.show(figures.funnel_figure(result.funnel.overall))
 display(HTML(sections.conversion_table(result)))
+display(HTML(sections.decided_block(result)))
 display(HTML(sections.reverse_funnel_block(result)))
 
 # %% [markdown]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
+from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
@@ -58,6 +59,7 @@ class CycleResult:
     costs: ChannelCosts | None
     findings: Findings
     proposal: NextCycleProposal
+    decided: DecidedDeals | None = None
 
     @property
     def quality(self) -> DataQuality:
@@ -87,6 +89,7 @@ class CycleResult:
             "costs": None if self.costs is None else jsonable(self.costs.to_frame()),
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
+            "decided_deals": None if self.decided is None else self.decided.to_dict(),
         }
 
 
@@ -132,9 +135,10 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     compared = breakdowns(leads, spec, cutoff)
     models = fit_models(leads, spec, cutoff, enabled=with_models)
     costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
+    decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
-                                              pacing, costs))
+                                              pacing, costs, decided))
     proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal)
+                       proposal, decided)

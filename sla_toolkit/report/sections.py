@@ -168,6 +168,32 @@ def conversion_table(result) -> str:
     return '<div class="sla">' + frame_html(shown, index=False) + note + "</div>"
 
 
+def decided_block(result) -> str:
+    """Win rate among decided deals beside the within-window conversion, and aging open deals."""
+    d = result.decided
+    if d is None or not d.applicable:
+        return ('<div class="sla"><p>No lost deals are recorded: the win rate among decided deals and aging open '
+                "deals are not applicable (map <code>lost_at</code> or a lost status in source.yaml).</p></div>")
+    spec = result.spec
+    name = f"{spec.funnel.first}->{spec.funnel.last}"
+    within = next((t for t in result.conversion.transitions if t.transition == name), None)
+    w = d.win_rate
+    rows = [("won", f"{d.won:,}"), ("lost", f"{d.lost:,}"), ("still open", f"{d.open:,}"),
+            ("win rate among decided deals (won ÷ (won + lost))",
+             "–" if w.n == 0 else f"{pct(w.estimate)} (95% CI {pct(w.low)}–{pct(w.high)}; n = {w.n:,})")]
+    if within is not None and not math.isnan(within.estimate):
+        rows.append((f"conversion within the {within.window_days}-day window (all leads)",
+                     f"{pct(within.estimate)} (95% CI {pct(within.low)}–{pct(within.high)}; n = {within.n:,})"))
+    a = d.aging_share
+    rows.append((f"aging open deals (open longer than {d.window_days} days)",
+                 d.note or f"{d.aging:,} of {a.n:,} deals: {pct(a.estimate)} (95% CI {pct(a.low)}–{pct(a.high)})"))
+    table = pd.DataFrame(rows, columns=["figure", "value"])
+    return ('<div class="sla"><h4>Decided deals and pipeline hygiene</h4>' + frame_html(table, index=False)
+            + '<p class="muted">Lost deals are decided: they leave the pool of deals that may still convert. '
+              "The win rate among decided deals is not moved by stale open deals; aging open deals are a hygiene "
+              "figure of their own.</p></div>")
+
+
 def costs_block(result) -> str:
     """Cost KPIs per channel, or why they do not apply."""
     if result.costs is None:
