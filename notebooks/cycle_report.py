@@ -94,6 +94,13 @@ if result.models.scoring is not None and result.models.scoring.fitted:
 display(HTML(sections.costs_block(result)))
 
 # %% [markdown]
+# ## Experiments
+# Each declared test's arms against its control. Only a randomized test whose arm sizes match the plan may say an arm *caused* a lift.
+
+# %%
+display(result.experiments)
+
+# %% [markdown]
 # ## All findings
 
 # %%

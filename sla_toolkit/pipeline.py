@@ -19,6 +19,7 @@ from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
 from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
+from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
@@ -59,6 +60,7 @@ class CycleResult:
     costs: ChannelCosts | None
     findings: Findings
     proposal: NextCycleProposal
+    experiments: ExperimentsResult = ExperimentsResult(())
     decided: DecidedDeals | None = None
 
     @property
@@ -89,6 +91,7 @@ class CycleResult:
             "costs": None if self.costs is None else jsonable(self.costs.to_frame()),
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
+            "experiments": self.experiments.to_dict(),
             "decided_deals": None if self.decided is None else self.decided.to_dict(),
         }
 
@@ -138,7 +141,9 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs, decided))
+    experiments = evaluate_experiments(leads, spec, cutoff)
+    findings = with_experiment_findings(findings, experiments)
     proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal, decided)
+                       proposal, experiments, decided)
