@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .breakdowns import level_labels
 from .outcomes import as_of_view, lost_mask
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -114,7 +115,7 @@ def _groups(view: pd.DataFrame, states: pd.DataFrame, spec: SlaSpec) -> pd.DataF
     for column in group_columns(spec):
         if column not in view:
             continue
-        labels = view[column].astype("str").fillna("(missing)")
+        labels = level_labels(view[column])
         counts = states.astype(int).groupby(labels.rename("level"), sort=True).sum()
         counts["deals"] = labels.value_counts().reindex(counts.index).to_numpy()
         decided = counts["won"] + counts["lost"]

@@ -53,7 +53,9 @@ def _compare(groups: pd.DataFrame, k_column: str, n_column: str, min_n: int, alp
 
 def decided_breakdown_rows(decided: DecidedDeals, spec: SlaSpec) -> pd.DataFrame:
     """Breakdown rows (``BREAKDOWN_COLUMNS`` + ``population``) of the win rate among decided deals."""
-    groups = decided.groups.assign(decided=decided.groups["won"] + decided.groups["lost"])
+    compared = [spec.channel_column, *spec.segments]   # the columns the breakdowns compare
+    groups = decided.groups.loc[decided.groups["column"].isin(compared)]
+    groups = groups.assign(decided=groups["won"] + groups["lost"])
     table = _compare(groups, "won", "decided", spec.analysis.min_n, 1 - spec.analysis.confidence)
     if table.empty:
         return pd.DataFrame(columns=[*BREAKDOWN_COLUMNS, "population"])

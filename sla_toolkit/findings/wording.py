@@ -60,7 +60,7 @@ def stage_label(stage: str, plural: bool = False) -> str:
     return f"{word}s" if plural and not word.endswith("s") else word
 
 
-MISSING_WORDS = frozenset({"", "(missing)", "(blank)", "unknown", "nan", "none", "null", "n/a", "na", "-"})
+MISSING_WORDS = frozenset({"", "(missing)", "(blank)", "unknown", "nan", "none", "null", "n/a", "na", "<na>", "-"})
 
 
 def is_missing_level(level) -> bool:
