@@ -119,14 +119,17 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runs import CycleRunRequest, run_cycle_notebooks
+    from .runs import CycleRunRequest
+    from .scheduled import run_with_retry
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
                               cycle_id=args.cycle_id, extra_parameters=tuple(args.parameter or ()),
-                              timeout_s=args.timeout, history_env=args.history_env)
+                              timeout_s=args.timeout, history_env=args.history_env,
+                              notebook_timeout_s=getattr(args, "notebook_timeout", None),
+                              run_timeout_s=getattr(args, "run_timeout", None))
     print(f"running {request.sla} on {request.source} (notebooks execute; this takes a minute)...",
           file=sys.stderr)
-    outcome = run_cycle_notebooks(request)
+    outcome = run_with_retry(request)
     print(f"report: {outcome.report_html}")
     print(f"run folder: {outcome.run_dir} (results.json, next_sla.yaml, quarantine.csv, run.log)")
     if getattr(args, "notify", None):
@@ -223,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                      help="extra notebook parameter (checked before any kernel starts)")
     run.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
+    run.add_argument("--notebook-timeout", type=float, metavar="SECONDS", help="seconds allowed per notebook")
+    run.add_argument("--run-timeout", type=float, metavar="SECONDS",
+                     help="seconds allowed for the whole run (all notebooks); a scheduled run never hangs")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any SLA check is MISSED")
     run.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     _add_notify_argument(run)
