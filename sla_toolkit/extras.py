@@ -16,6 +16,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "excel": ("openpyxl", "reading Excel files"),
     "lab": ("jupyterlab", "working in JupyterLab with the paired notebooks"),
     "postgres": ("psycopg", "keeping the history ledger in PostgreSQL"),
+    "dask": ("dask", "running many cycles on a Dask cluster"),
 }
 
 

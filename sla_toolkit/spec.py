@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
+from .experiment_spec import Experiment, as_experiment_list
 from .suggest import allowed_keys, did_you_mean
 from .types import transition_name
 
@@ -250,6 +251,7 @@ class SlaSpec(_Strict):
     leaky: list[str] = Field(default_factory=list)
     analysis: Analysis = Analysis()
     channel_mix: Annotated[dict[str, Rate], AfterValidator(_sums_to_one)] | None = None
+    experiment: Experiment | list[Experiment] | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SlaSpec":
@@ -261,6 +263,16 @@ class SlaSpec(_Strict):
     def slug(self) -> str:
         """File-system-safe version of the name, used for report folders."""
         return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.name).strip("-.") or "sla"
+
+    @property
+    def experiments(self) -> tuple[Experiment, ...]:
+        """The declared tests (``experiment:`` holds one or a list)."""
+        return as_experiment_list(self.experiment)
+
+    @property
+    def experiment_columns(self) -> list[str]:
+        """Lead-table columns the experiments need (their arm columns)."""
+        return list(dict.fromkeys(e.arm_column for e in self.experiments))
 
     @property
     def follow_up_stage(self) -> str:
