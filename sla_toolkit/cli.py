@@ -42,6 +42,9 @@ def _validate(args: argparse.Namespace) -> int:
     from .io import load_leads
 
     data = load_leads(args.sla, args.source, as_of=args.as_of, files=args.file or None)
+    from .io.gate import enforce_quarantine_share
+
+    enforce_quarantine_share(data)
     if args.by and args.by not in data.leads.columns:
         shown = [c for c in data.leads.columns if not c.startswith("reached_") and not c.endswith("_at")]
         raise CommandLineError(f"--by {args.by!r} is not a column of the lead table; columns you can use: {shown} "
@@ -57,6 +60,11 @@ def _validate(args: argparse.Namespace) -> int:
     for reason, n in q.flagged.items():
         print(f"    kept, flagged: {reason}: {n:,}")
     for join in q.joins:
+        if join.get("on"):
+            keys = ", ".join(f"{k!r} ({n:,})" for k, n in join.get("unmatched_keys", {}).items())
+            print(f"  joined {join['file']} on {join['on']}: {join['matched']:,} lead rows matched, "
+                  f"{join['unmatched']:,} unmatched" + (f" (e.g. {keys})" if keys else ""))
+            continue
         print(f"  joined {join['file']}: {join['rows']:,} rows, {join['matched']:,} matched a lead, "
               f"{join['unmatched']:,} unmatched")
     print("  stage counts: " + " → ".join(f"{s} {n:,}" for s, n in data.stage_counts().items()))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import DataQuality, load_leads
+from .io.gate import enforce_quarantine_share
 from .pacing import PacingResult, format_pacing, pace
 from .scope import apply_scope, resolve_as_of
 from .spec import SlaSpec, load_spec
@@ -43,6 +44,7 @@ def run_pacing(sla: str | Path | SlaSpec, source: str | Path, *, as_of=None,
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
     # future dates are judged against today, not as_of; pacing needs no spend
     data = load_leads(spec, source, files=files, with_spend=False)
+    enforce_quarantine_share(data)
     cutoff = resolve_as_of(data, as_of)
     leads, note = apply_scope(data.leads, spec)
     return PacingRun(spec, cutoff, pace(leads, spec, cutoff), data.quality, note)

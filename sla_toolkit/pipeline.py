@@ -25,6 +25,7 @@ from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
 from .funnel import FunnelResult, funnel_summary
 from .io import DataQuality, LeadData, load_leads
+from .io.gate import enforce_quarantine_share
 from .models.suite import ModelSuite, fit_models
 from .pacing import PacingResult, pace
 from .results import jsonable
@@ -119,6 +120,7 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     """
     spec = sla if isinstance(sla, SlaSpec) else load_spec(sla)
     data = load_leads(spec, source, files=files)   # future dates are judged against today, not as_of
+    enforce_quarantine_share(data)
     return analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
 
 

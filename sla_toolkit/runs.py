@@ -12,6 +12,7 @@ from pathlib import Path
 from .bundled import notebook_path
 from .history import History, recorded_run
 from .io import load_leads
+from .io.gate import enforce_quarantine_share
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
@@ -51,6 +52,7 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
                                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")}
     data = load_leads(spec, request.source)
+    enforce_quarantine_share(data)
     cutoff = resolve_as_of(data, request.as_of)
     cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),

@@ -229,7 +229,10 @@ class Analysis(_Strict):
     on_track_probability: Rate = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
-    max_quarantine_share: Rate = 0.01
+    # above this share of quarantined input rows, validate, pace and run exit 2 before any verdict
+    max_quarantine_share: Rate = 0.2
+    # above this share, the report carries a data-quality finding (watch; adjust above five times it)
+    quarantine_watch_share: Rate = 0.01
     cohort: str = Field(default="month", pattern="^(week|month)$")
     simulations: PositiveInt = 4000
     seed: int = 0

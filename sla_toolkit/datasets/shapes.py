@@ -35,6 +35,8 @@ _END = dt.date(2025, 4, 30)
 _CHANNELS = ("email", "paid_search", "referral")
 _CHANNEL_LIFT = {"email": 0.0, "paid_search": 0.3, "referral": 0.8}
 _REGIONS = ("EMEA", "NA", "APAC")
+PRODUCTS = pd.DataFrame({"Product Name": ["ABC Pro", "XYZ Lite"], "Series": ["ABC", "XYZ"]})
+MISSPELT_PRODUCT = "ABCPro"
 
 
 class Timing(str, Enum):
@@ -153,6 +155,8 @@ def _add_extras(table: pd.DataFrame, shape: Shape, rng: np.random.Generator, cre
     table["Region"] = rng.choice(_REGIONS, size=n)
     table["Pages Viewed"] = rng.poisson(4, n)
     table["Company Size"] = rng.choice(["small", "mid", "large"], size=n)
+    # a product looked up in products.csv (joins[].on); 'ABCPro' is misspelt, as CRM exports often are
+    table["Product"] = rng.choice(["ABC Pro", "XYZ Lite", "ABCPro"], size=n, p=[0.55, 0.4, 0.05])
     table["Revenue"] = np.where(customer, np.round(rng.lognormal(np.log(5000), 0.5, n), 2).astype(str), "")
     if shape.timing is not Timing.FLAGS:
         touch = created + pd.to_timedelta(rng.exponential(20, n), unit="h")
@@ -178,7 +182,7 @@ def shape_spec(shape: Shape) -> dict:
     if shape.timing is not Timing.FLAGS:
         spec["funnel"]["windows_days"] = {s: 30 for s in stages[1:]}
     if shape.extras:
-        spec["segments"] = ["region"]
+        spec["segments"] = ["region", "series"]
         spec["features"] = ["pages_viewed", "company_size"]
         spec["leaky"] = ["revenue", "first_touch_at"] if shape.timing is not Timing.FLAGS else ["revenue"]
         if shape.timing is not Timing.FLAGS:
@@ -208,6 +212,8 @@ def shape_mapping(shape: Shape) -> dict:
     if shape.extras:
         mapping["columns"].update({"region": "Region", "pages_viewed": "Pages Viewed",
                                    "company_size": "Company Size", "revenue": "Revenue"})
+        mapping["joins"] = [{"path": "products.csv", "key": "Product Name", "on": "Product",
+                             "columns": {"series": "Series"}}]
         if shape.timing is not Timing.FLAGS:
             mapping["columns"].update({"first_touch_at": "First Touch", "owner": "Owner"})
             mapping["spend"] = {"path": "spend.csv", "columns": {"date": "Date", "channel": "Channel",
@@ -221,6 +227,8 @@ def write_shape(shape: Shape, root: str | Path) -> ShapePaths:
     folder.mkdir(parents=True, exist_ok=True)
     leads, spend = shape_tables(shape)
     leads.to_csv(folder / "leads.csv", index=False)
+    if shape.extras:
+        PRODUCTS.to_csv(folder / "products.csv", index=False)
     if spend is not None:
         spend.to_csv(folder / "spend.csv", index=False)
     (folder / "sla.yaml").write_text(yaml.safe_dump(shape_spec(shape), sort_keys=False))

@@ -294,12 +294,12 @@ def _quality_rules(inputs: FindingInputs, family: dict[str, float]):
         return [], []
     share = inputs.quarantined_rows / inputs.input_rows
     topic = "data_quality:quarantine"
-    if share <= inputs.spec.analysis.max_quarantine_share:
+    if share <= inputs.spec.analysis.quarantine_watch_share:
         return [], []
     top = ", ".join(f"{reason} ({n:,})" for reason, n in list(inputs.quarantine_reasons.items())[:3])
     sentence = (f"{inputs.quarantined_rows:,} of {inputs.input_rows:,} input rows ({pct(share)}) were set aside "
                 f"because they break the data contract: {top}. Results describe the accepted rows only.")
-    kind = FindingKind.ADJUST if share > 5 * inputs.spec.analysis.max_quarantine_share else FindingKind.WATCH
+    kind = FindingKind.ADJUST if share > 5 * inputs.spec.analysis.quarantine_watch_share else FindingKind.WATCH
     evidence = Evidence(share, float("nan"), float("nan"), inputs.input_rows, unit="rate")
     return [Finding(kind, topic, sentence, evidence,
                     "Fix the export or the CRM fields behind the main reasons (see quarantine.csv).", "Data quality",

@@ -47,6 +47,8 @@ def join_one(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, m
     used = {canonical: src for canonical, src in join.columns.items() if canonical not in absent}
 
     keys = key_text(other[join.key])
+    if join.on is not None:
+        return _lookup(raw, lead_keys, join, number, other, keys, used, absent, name, notes)
     duplicate = keys.notna() & keys.duplicated()
     kept = other.loc[keys.notna() & ~duplicate]
     dupes = int(duplicate.sum())
@@ -61,6 +63,42 @@ def join_one(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, m
     merged = raw.assign(__key=lead_keys).merge(picked, on="__key", how="left").drop(columns="__key")
     merged.index = raw.index
     report = {"file": name, "rows": len(other), "matched": matched, "unmatched": unmatched, "duplicate_keys": dupes}
+    return JoinOutcome(merged, {canonical: f"__join{number}_{canonical}" for canonical in used}, absent, report,
+                       notes)
+
+
+def _lookup(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, other: pd.DataFrame,
+            keys: pd.Series, used: dict[str, str], absent: dict[str, str], name: str,
+            notes: list[str]) -> JoinOutcome:
+    """A many-to-one join on ``join.on``: every key once in the lookup file; lead rows whose key matches
+    nothing are kept with the joined columns missing, and counted with examples."""
+    role = f"joins[{number}]"
+    repeated = keys[keys.notna() & keys.duplicated(keep=False)]
+    if len(repeated):
+        examples = ", ".join(repr(k) for k in repeated.unique()[:3])
+        n_keys = repeated.nunique()
+        raise SourceError(name, f"lookup key {join.key!r} repeats: {n_keys:,} key{' appears' if n_keys == 1 else 's appear'}"
+                                f" more than once ({len(repeated):,} rows), e.g. {examples}; a lookup needs one row "
+                                "per key",
+                          column=join.key, found=f"{len(other):,} rows",
+                          fix=f"remove the repeats from the file or narrow it with {role}.where")
+    kept = other.loc[keys.notna()]
+    picked = pd.DataFrame({f"__join{number}_{canonical}": kept[src].to_numpy() for canonical, src in used.items()})
+    picked["__key"] = keys[kept.index].to_numpy()
+    known = set(picked["__key"])
+    has_key = lead_keys.notna()
+    unmatched_rows = has_key & ~lead_keys.isin(known)
+    counts = lead_keys[unmatched_rows].value_counts()
+    examples = {str(k): int(n) for k, n in counts.head(5).items()}
+    if len(counts):
+        listed = ", ".join(f"{k!r} ({n:,} rows)" for k, n in examples.items())
+        notes.append(f"{name}: {int(unmatched_rows.sum()):,} lead rows have a {join.on} that matches no {join.key} "
+                     f"in the lookup ({len(counts):,} distinct value{'s' if len(counts) > 1 else ''}: {listed}); kept with "
+                     f"{', '.join(used) or 'the joined columns'} missing")
+    merged = raw.assign(__key=lead_keys).merge(picked, on="__key", how="left").drop(columns="__key")
+    merged.index = raw.index
+    report = {"file": name, "on": join.on, "rows": len(other), "matched": int((has_key & ~unmatched_rows).sum()),
+              "unmatched": int(unmatched_rows.sum()), "unmatched_keys": examples, "duplicate_keys": 0}
     return JoinOutcome(merged, {canonical: f"__join{number}_{canonical}" for canonical in used}, absent, report,
                        notes)
 

@@ -163,14 +163,9 @@ class _Builder:
     def join_all(self) -> None:
         if not self.mapping.joins:
             return
-        id_column = self._source_of("lead_id")
-        if id_column not in self.raw:
-            raise SourceError(self.label, f"lead id column {id_column!r} is missing (needed for the join)",
-                              column="lead_id", found=f"columns {visible_columns(self.raw)}",
-                              fix="map lead_id in source.yaml columns")
-        lead_keys = key_text(self.raw[id_column])
         required = set(self._required())
         for number, join in enumerate(self.mapping.joins):
+            lead_keys = key_text(self.raw[self._join_column(join, number)])
             outcome = join_one(self.raw, lead_keys, join, number, self.mapping, required, self.label)
             self.raw = outcome.frame
             self.columns.update(outcome.columns)
@@ -178,6 +173,22 @@ class _Builder:
             self.notes.extend(outcome.notes)
             for canonical, src in outcome.skipped.items():
                 self._skip(canonical, src, outcome.report["file"])
+
+    def _join_column(self, join, number: int) -> str:
+        """The lead-file column a join matches on: ``on`` (a file or canonical column name), else the lead id."""
+        if join.on is None:
+            column = self._source_of("lead_id")
+            if column not in self.raw:
+                raise SourceError(self.label, f"lead id column {column!r} is missing (needed for the join)",
+                                  column="lead_id", found=f"columns {visible_columns(self.raw)}",
+                                  fix="map lead_id in source.yaml columns, or give the join an `on:` column")
+            return column
+        column = join.on if join.on in self.raw else self.columns.get(join.on, join.on)
+        if column not in self.raw:
+            raise SourceError(self.label, f"joins[{number}].on column {join.on!r} is not in the lead file",
+                              column=join.on, found=f"columns {visible_columns(self.raw)}",
+                              fix=f"set joins[{number}].on to a column of the lead file")
+        return column
 
     def check_columns(self) -> None:
         needed = self._required()

@@ -78,8 +78,19 @@ class Join(FileSource):
     """
 
     key: str
+    # a lookup join: the lead-table column (as named in the lead file, or its canonical name) matched
+    # against ``key``; each key must appear once in the lookup file (many leads to one row)
+    on: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads an unquoted ``on:`` key as the boolean True; take it as ``on``."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if key is True else key): value for key, value in data.items()}
+        return data
 
     def allowed_values(self) -> dict[str, list[str]]:
         """``where`` as column -> accepted values, normalised the way cells are compared."""

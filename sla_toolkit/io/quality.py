@@ -49,6 +49,11 @@ class DataQuality(ResultMixin):
         rows += [(f"kept, flagged: {reason}", n) for reason, n in self.flagged.items()]
         rows += [(f"implied stage filled: {stage}", n) for stage, n in self.implied_stage_fills.items() if n]
         for join in self.joins:
+            if join.get("on"):
+                keys = ", ".join(f"{k} ({n:,})" for k, n in join.get("unmatched_keys", {}).items())
+                rows.append((f"lookup {join['file']} on {join['on']}: lead rows matched / unmatched",
+                             f"{join['matched']:,} / {join['unmatched']:,}" + (f"; unmatched: {keys}" if keys else "")))
+                continue
             rows.append((f"join {join['file']}: rows / matched / unmatched",
                          f"{join['rows']} / {join['matched']} / {join['unmatched']}"))
         if self.spend_rows:

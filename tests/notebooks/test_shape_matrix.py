@@ -13,10 +13,11 @@ import html
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from sla_toolkit.cli import main
-from sla_toolkit.datasets.shapes import SHAPE_MATRIX, Shape, Timing, write_shape
+from sla_toolkit.datasets.shapes import MISSPELT_PRODUCT, SHAPE_MATRIX, Shape, Timing, write_shape
 from sla_toolkit.spec import load_spec
 
 FORBIDDEN = ("KeyError", "Traceback", "nan", "NaN", "None", "inf")
@@ -64,5 +65,9 @@ def test_shape_runs_end_to_end(shape: Shape, reports, tmp_path, capsys):
     if not shape.extras:
         assert "No spend table was mapped: cost KPIs are not applicable" in text
         assert "Follow-up SLA not applicable" in text
+    if shape.extras:   # the lookup join on Product: the misspelt key is named with its row count
+        unmatched = (pd.read_csv(paths.folder / "leads.csv")["Product"] == MISSPELT_PRODUCT).sum()
+        assert f"{unmatched:,} lead rows have a Product that matches no Product Name" in text
+        assert f"'{MISSPELT_PRODUCT}' ({unmatched:,} rows)" in text
     if not shape.ids:
         assert quality["quarantined_rows"] == 0   # identical rows are different people when ids are generated

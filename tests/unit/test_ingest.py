@@ -146,11 +146,20 @@ def test_flag_only_data_has_no_creation_dates_and_needs_none(tmp_path):
                                    "values": {"*": {"unknown": None}}},
                   spec=make_spec(("contact", "subscribed"), features=["age", "job"]))
     assert data.leads["created_at"].isna().all() and data.leads["contact_at"].isna().all()
-    assert data.leads["lead_id"].tolist() == ["leads.csv:2", "leads.csv:3"]
+    # without an id column, identical rows are different people: kept and reported
+    assert data.leads["lead_id"].tolist() == ["leads.csv:2", "leads.csv:3", "leads.csv:4"]
     assert data.leads["job"].tolist()[1] is None or pd.isna(data.leads["job"].tolist()[1])
-    assert pd.api.types.is_numeric_dtype(data.leads["age"]) and data.leads["age"].tolist() == [41, 35]
-    assert data.quarantine["reason"].tolist() == ["exact duplicate of an earlier row (row 3)"]
-    assert data.quality.notes == ["lead_id generated from the row number"]
+    assert pd.api.types.is_numeric_dtype(data.leads["age"]) and data.leads["age"].tolist() == [41, 35, 35]
+    assert data.quarantine.empty
+    assert data.quality.notes == ["lead_id generated from the row number",
+                                  "1 identical row kept; set `rules.duplicate_rows: quarantine` in source.yaml if "
+                                  "they are repeats of the same person"]
+    repeats = ingest(tmp_path, text, {"leads": {"path": "leads.csv", "delimiter": ";"},
+                                      "id": {"generate": "row_number"}, "flags": {"subscribed": "y"},
+                                      "values": {"*": {"unknown": None}}, "rules": {"duplicate_rows": "quarantine"}},
+                     spec=make_spec(("contact", "subscribed"), features=["age", "job"]))
+    assert repeats.leads["lead_id"].tolist() == ["leads.csv:2", "leads.csv:3"]
+    assert repeats.quarantine["reason"].tolist() == ["exact duplicate of an earlier row (row 3)"]
 
 
 def test_hash_ids_are_stable_and_equal_rows_collide(tmp_path):

@@ -38,6 +38,8 @@ def write_case(tmp_path: Path, source: dict | str, *, sla: dict | None = None,
     """Write sla.yaml, source.yaml and data files; return the ``validate`` argv for them."""
     sla = sla or {"name": "fixes", "period": {"start": "2024-01-01", "end": "2024-06-30"},
                   "funnel": {"stages": ["lead", "customer"]}}
+    # tiny files where one bad row is a large share: the quarantine-share gate (tested in test_quarantine_gate) is off
+    sla = {**sla, "analysis": {"max_quarantine_share": 1.0, **sla.get("analysis", {})}}
     (tmp_path / "sla.yaml").write_text(yaml.safe_dump(sla), encoding="utf-8")
     text = source if isinstance(source, str) else yaml.safe_dump(source)
     (tmp_path / "source.yaml").write_text(text, encoding="utf-8")
