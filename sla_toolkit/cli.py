@@ -27,15 +27,32 @@ def _check_as_of(args: argparse.Namespace) -> None:
     value = getattr(args, "as_of", None)
     if value is None:
         return
+    import re
+
     import pandas as pd
 
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?", str(value).strip()):
+        raise CommandLineError(f"--as-of {value!r} is not an ISO date; give one like 2024-12-31 "
+                               "(or 2024-12-31 18:00): 03/02/2025 could be 2 March or 3 February")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
         stamp = None
     if stamp is None or pd.isna(stamp) or stamp.tzinfo is not None:
         raise CommandLineError(f"--as-of {value!r} is not a plain date; give one like 2024-12-31 "
-                            "(or 2024-12-31 18:00), without a time zone")
+                               "(or 2024-12-31 18:00), without a time zone")
+
+
+def _as_of_line(data, given) -> str:
+    """The as-of date validate, pace and run use: the given one, else the latest date in the data."""
+    from .funnel import data_as_of
+    from .scope import resolve_as_of
+
+    if given:
+        return f"as of {given} (given)"
+    if data_as_of(data.leads, data.spec) is None:
+        return "as of: no dates in the data (pace and run read it as of the deadline)"
+    return f"as of {resolve_as_of(data, None):%Y-%m-%d %H:%M} (the latest date in the data; pace and run use the same)"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -52,6 +69,7 @@ def _validate(args: argparse.Namespace) -> int:
     q = data.quality
     print(f"{data.spec.name}: {q.input_rows:,} input rows from {data.source}")
     print(f"  accepted {q.accepted_rows:,} · quarantined {q.quarantined_rows:,}")
+    print("  " + _as_of_line(data, args.as_of))
     for reason, n in q.quarantine_reasons.items():
         print(f"    quarantined: {reason}: {n:,}")
         where, _, detail = q.quarantine_examples.get(reason, "").partition(": ")

@@ -22,6 +22,7 @@ def test_validate_prints_counts_and_exits_0(capsys):
     assert out.splitlines() == [
         "corpus: 4 input rows from leads.csv",
         "  accepted 4 · quarantined 0",
+        "  as of 2024-12-31 (given)",
         "  stage counts: lead 4 → mql 3 → sql 2 → customer 1",
         "  implied stages filled: mql 1",
     ]
