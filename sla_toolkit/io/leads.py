@@ -320,7 +320,7 @@ class _Builder:
         bad = series.notna() & numeric.isna()
         if canonical == "revenue":
             if bad.any():
-                self._reject(bad, f"{canonical} is not a number (column {src!r})")
+                self._reject(bad, f"{canonical} is not a number (column {src!r}{_decimal_comma_hint(series[bad])})")
             return numeric
         return series if bad.any() else numeric
 
@@ -377,3 +377,15 @@ class _Builder:
                                            dtype="str"))
         rows.insert(0, "table", pd.Series("leads", index=rows.index, dtype="str"))
         return rows
+
+
+def _decimal_comma_hint(bad: pd.Series) -> str:
+    """``; they read as numbers with a decimal comma: set leads.decimal`` when every bad value would."""
+    text = bad.astype("str").str.strip()
+    examples = ", ".join(repr(v) for v in text.unique()[:2])
+    fixed = pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce")
+    if text.str.contains(",", regex=False).all() and fixed.notna().all():
+        return (f", e.g. {examples}; they read as numbers with a decimal comma: set leads.decimal: ',' "
+                "(and leads.thousands: '.') in source.yaml")
+    return f", e.g. {examples}"
+

@@ -47,6 +47,8 @@ class FileSource(_Strict):
     delimiter: str | None = None
     quotechar: str = '"'
     encoding: str = "utf-8"
+    decimal: str = Field(default=".", min_length=1, max_length=1)   # "," for decimal-comma exports
+    thousands: str | None = Field(default=None, min_length=1, max_length=1)   # e.g. "." with decimal ","
     sheet: str | int | None = None
     sql: SqlSource | None = None
     hook: str | None = None

@@ -137,6 +137,7 @@ def _read_csv(path: Path, source: FileSource, role: str,
     delimiter = source.delimiter or _sniff_delimiter(text)
     try:
         frame = pd.read_csv(path, sep=delimiter, quotechar=source.quotechar, encoding=source.encoding,
+                            decimal=source.decimal, thousands=source.thousands,
                             skipinitialspace=False, low_memory=False, on_bad_lines="error",
                             dtype=dict.fromkeys(text_columns, "str"), **_BLANK_IS_MISSING)
     except UnicodeDecodeError as exc:

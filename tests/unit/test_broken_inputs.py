@@ -139,7 +139,7 @@ def test_quarantine_file_has_every_rejected_row_with_reason_and_source_row(tmp_p
         7: "stage timestamps go backwards",
         8: "missing lead_id",
         9: "missing created_at",
-        10: "revenue is not a number (column 'Amount')",
+        10: "revenue is not a number (column 'Amount', e.g. 'lots')",
         11: "negative revenue",
     }
     assert set(written["table"]) == {"leads"}

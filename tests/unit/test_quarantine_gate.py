@@ -47,3 +47,14 @@ def test_validate_and_pace_exit_2_before_any_verdict(tmp_path, capsys, command):
     assert code == 2
     assert "7 of 9 rows (78%) were quarantined, more than analysis.max_quarantine_share (20%)" in err
     assert "unparseable created_at (column 'created', e.g. '3/11/2024'" in err
+
+
+def test_decimal_comma_exports_read_with_leads_decimal_and_thousands():
+    from pathlib import Path
+
+    from sla_toolkit.io import load_leads
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "broken"
+    data = load_leads(corpus / "_base" / "sla.yaml", corpus / "decimal_comma_mapped" / "source.yaml",
+                      as_of="2024-12-31")
+    assert data.leads["revenue"].tolist()[:2] == [1200.5, 980.0]
