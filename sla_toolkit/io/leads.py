@@ -146,7 +146,7 @@ class _Builder:
             else:
                 needed[stage_column(stage)] = self.columns.get(stage_column(stage), stage_column(stage))
         team = [spec.follow_up.team_column] if spec.follow_up and spec.follow_up.team_column else []
-        for canonical in (*spec.segments, *spec.features, *team, *spec.experiment_columns):
+        for canonical in (*spec.segments, *spec.features, *team):
             needed[canonical] = self.columns.get(canonical, canonical)
         return needed
 
