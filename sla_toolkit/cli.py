@@ -95,6 +95,10 @@ def _pace(args: argparse.Namespace) -> int:
 
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
+    if getattr(args, "notify", None):
+        from .notify.hooks import pacing_notice
+
+        args.notice = pacing_notice(run)
     return EXIT_MISSED if args.fail_on_miss and run.pacing.status.value == "MISSED" else EXIT_OK
 
 
@@ -107,20 +111,31 @@ def _digest(args: argparse.Namespace) -> int:
         print(f"digest written to {run.paths['json'].parent} ({', '.join(p.name for p in run.paths.values())})",
               file=sys.stderr)
     status = run.digest.marketing.pacing.status.value
+    if getattr(args, "notify", None):
+        from .notify.hooks import digest_notice
+
+        args.notice = digest_notice(run)
     return EXIT_MISSED if args.fail_on_miss and status == "MISSED" else EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runs import CycleRunRequest, run_cycle_notebooks
+    from .runs import CycleRunRequest
+    from .scheduled import run_with_retry
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
                               cycle_id=args.cycle_id, extra_parameters=tuple(args.parameter or ()),
-                              timeout_s=args.timeout, history_env=args.history_env)
+                              timeout_s=args.timeout, history_env=args.history_env,
+                              notebook_timeout_s=getattr(args, "notebook_timeout", None),
+                              run_timeout_s=getattr(args, "run_timeout", None))
     print(f"running {request.sla} on {request.source} (notebooks execute; this takes a minute)...",
           file=sys.stderr)
-    outcome = run_cycle_notebooks(request)
+    outcome = run_with_retry(request)
     print(f"report: {outcome.report_html}")
     print(f"run folder: {outcome.run_dir} (results.json, next_sla.yaml, quarantine.csv, run.log)")
+    if getattr(args, "notify", None):
+        from .notify.hooks import cycle_notice
+
+        args.notice = cycle_notice(outcome.run_dir)
     if args.fail_on_miss:
         import json
 
@@ -166,6 +181,11 @@ def _add_data_arguments(parser: argparse.ArgumentParser, as_of_help: str, files:
         parser.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
 
 
+def _add_notify_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--notify", metavar="FILE", help="send notifications as the `notify:` block of FILE says "
+                        "(webhook, e-mail; see README 'Notifications')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sla-toolkit", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -185,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
     _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    _add_notify_argument(pace_cmd)
     pace_cmd.set_defaults(handler=_pace)
 
     digest = sub.add_parser("digest", help="the two-sided daily message: marketing -> sales and sales -> marketing, "
@@ -195,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=("text", "markdown", "html"), default="text",
                         help="what to print (all three are written)")
     digest.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    _add_notify_argument(digest)
     digest.set_defaults(handler=_digest)
 
     run = sub.add_parser("run", help="full cycle: execute the notebooks, write the report folder")
@@ -204,8 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                      help="extra notebook parameter (checked before any kernel starts)")
     run.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
+    run.add_argument("--notebook-timeout", type=float, metavar="SECONDS", help="seconds allowed per notebook")
+    run.add_argument("--run-timeout", type=float, metavar="SECONDS",
+                     help="seconds allowed for the whole run (all notebooks); a scheduled run never hangs")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any SLA check is MISSED")
     run.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
+    _add_notify_argument(run)
     run.set_defaults(handler=_run)
 
     history = sub.add_parser("history", help="list recorded runs, or compare two cycles of one SLA")
@@ -227,23 +253,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    notifier = None
     try:
+        if getattr(args, "notify", None):   # a bad notify file is bad input, found before the run
+            from .notify.hooks import CliNotifier
+
+            notifier = CliNotifier.from_args(args)
         _check_as_of(args)
-        return args.handler(args)
+        code = args.handler(args)
+        return code if notifier is None else notifier.finish(args, code, None)
     except SlaToolkitError as exc:
         if args.debug:
             raise
         print(f"sla-toolkit: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
+        return exc.exit_code if notifier is None else notifier.finish(args, exc.exit_code, exc)
+    except KeyboardInterrupt as exc:
         print("sla-toolkit: interrupted", file=sys.stderr)
-        return EXIT_RUN_FAILED
+        return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)
     except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
         if args.debug:
             raise
         print(f"sla-toolkit: run failed: {type(exc).__name__}: {exc} (use --debug for the traceback)",
               file=sys.stderr)
-        return EXIT_RUN_FAILED
+        return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ class CycleRunRequest:
     cycle_id: str | None = None
     extra_parameters: tuple[str, ...] = ()
     timeout_s: float = 900.0
+    notebook_timeout_s: float | None = None   # whole-notebook limit (None: none)
+    run_timeout_s: float | None = None        # all notebooks together (None: none)
     progress: bool = True
     record_history: bool = True
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
@@ -55,7 +57,7 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
         report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
-        progress=request.progress)
+        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s, run_timeout_s=request.run_timeout_s)
 
 
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
