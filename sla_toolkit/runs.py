@@ -6,10 +6,13 @@ run is recorded in the history ledger (:mod:`sla_toolkit.history`).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .history import History, recorded_run
+from .history.recording import warn_on_stderr
+from .history.trend import past_cycles
 from .io import load_leads
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters
@@ -41,8 +44,12 @@ class CycleRunRequest:
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
 
 
-def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
-    """Validate everything that can be validated without a kernel, and return the run plan."""
+def plan_cycle_run(request: CycleRunRequest, history: History | None = None) -> RunPlan:
+    """Validate everything that can be validated without a kernel, and return the run plan.
+
+    With a ``history``, the past cycles of this SLA are read from the ledger once and handed to the report
+    notebook (``past_cycles_json``) for its "since last cycle" section.
+    """
     spec = load_spec(request.sla)
     load_mapping(request.source)
     extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
@@ -52,7 +59,8 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),
               "as_of": request.as_of or "", "output_dir": "."}
-    report_parameters = {**common, "cycle_id": cycle_id, **extra}
+    report_parameters = {**common, "cycle_id": cycle_id, **extra,
+                         "past_cycles_json": _past_cycles_json(history, spec.name, cycle_id)}
     return RunPlan(
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
@@ -64,7 +72,7 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
-        plan = plan_cycle_run(request)
+        plan = plan_cycle_run(request, history)
         with recorded_run(history, load_spec(request.sla).name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
             outcome = run_notebooks(plan)
             recording.completed(outcome.run_dir)
@@ -72,3 +80,16 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     finally:
         if history is not None:
             history.close()
+
+
+def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> str:
+    """The ledger's past cycles as JSON for the report ("" without history; a ledger that cannot be read
+    costs a warning and the section, never the run)."""
+    if history is None:
+        return ""
+    try:
+        return json.dumps(past_cycles(history, sla_name, cycle_id), default=str)
+    except Exception as exc:  # noqa: BLE001 - the report comes first
+        warn_on_stderr(f"past cycles could not be read from {history.location.label}: {exc}; the report's "
+                       "'since last cycle' section is left empty")
+        return ""
