@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..findings.proposal import ProposalInputs
 from ..spec import SlaSpec
+from ..types import reached_column
 from .plan import next_test
 from .result import ExperimentsResult, Verdict
 
@@ -43,11 +44,9 @@ def with_experiment_evidence(inputs: ProposalInputs, experiments: ExperimentsRes
                              as_of: pd.Timestamp) -> ProposalInputs:
     """``inputs`` with the next test and the randomized mix directions filled in."""
     baseline = inputs.lead_to_customer.estimate if inputs.lead_to_customer is not None else None
-    if baseline is None:
-        first, last = inputs.spec.funnel.first, inputs.spec.funnel.last
-        column = f"reached_{last}"
+    if baseline is None:   # no customer objective: the plain share of leads that reached the last stage
+        column = reached_column(inputs.spec.funnel.last)
         baseline = float(leads[column].mean()) if column in leads and len(leads) else None
-        del first
     block, reason = next_test(inputs.spec, inputs.findings, experiments, baseline, daily_inflow(leads, as_of))
     return replace(inputs, next_experiment=block, next_experiment_reason=reason,
                    randomized_directions=randomized_directions(inputs.spec, experiments))

@@ -12,7 +12,7 @@ import html
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import pandas as pd
@@ -108,6 +108,7 @@ class SinceLastCycle(ResultMixin):
     changes: tuple[ProposedChange, ...]
     moves: tuple[MetricMove, ...]
     edited: tuple[str, ...]
+    tested: tuple[str, ...] = ()   # results of the randomized test last cycle's proposal planned (may be causal)
     title = "Since last cycle"
 
     @property
@@ -132,7 +133,7 @@ class SinceLastCycle(ResultMixin):
         return {"previous_cycle": self.previous_cycle, "adopted": self.adopted,
                 "trend": json.loads(self.trend.to_json(orient="records", date_format="iso")),
                 "changes": json.loads(self.changes_frame().to_json(orient="records")),
-                "edited": list(self.edited), "moves": [{**json.loads(self.to_frame().iloc[[i]].to_json(
+                "edited": list(self.edited), "tested": list(self.tested), "moves": [{**json.loads(self.to_frame().iloc[[i]].to_json(
                     orient="records"))[0], "sentence": m.sentence, "causal": m.causal}
                     for i, m in enumerate(self.moves)]}
 
@@ -152,9 +153,12 @@ class SinceLastCycle(ResultMixin):
             parts.append("<ul>" + "".join(f"<li>{html.escape(m.sentence)}</li>" for m in self.moves) + "</ul>")
         else:
             parts.append("<p>No adjustment with a measurable target to follow up.</p>")
+        if self.tested:
+            parts.append("<p>The test last cycle's proposal planned ran this cycle:</p><ul>"
+                         + "".join(f"<li>{html.escape(t)}</li>" for t in self.tested) + "</ul>")
         return "".join(parts) + "</div>"
 
-    def plot_trend(self, max_checks: int = 6):
+    def plot_trend(self, max_checks: int = 9):
         """Small multiples: each SLA check's estimate and interval per cycle, the target dashed."""
         import matplotlib.pyplot as plt
 
@@ -281,6 +285,10 @@ def _leaf_diff(a: Any, b: Any, prefix: str = "") -> list[str]:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
     return str(a) == str(b) if a is not None and b is not None else a is b
@@ -304,7 +312,12 @@ def since_last_cycle_of(result, past_cycles_json: str) -> SinceLastCycle:
 
     current = {"cycle_id": result.cycle_id, "as_of": jsonable(result.as_of), "spec": result.spec.to_dict(),
                "checks": jsonable(result.checks.to_frame()), "findings": result.findings.to_dict()}
-    return since_last_cycle(current, json.loads(past_cycles_json) if past_cycles_json else [])
+    section = since_last_cycle(current, json.loads(past_cycles_json) if past_cycles_json else [])
+    if any(c.path == "experiment" and c.adopted for c in section.changes):
+        quotes = tuple(f.sentence for f in result.findings.items
+                       if f.rule == "experiment" and f.kind in (FindingKind.WORKED, FindingKind.ADJUST))
+        section = replace(section, tested=quotes or ("No arm differed clearly from its control yet.",))
+    return section
 
 
 def pacing_results(run) -> dict[str, Any]:

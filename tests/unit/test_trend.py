@@ -59,3 +59,33 @@ def test_first_cycle_has_nothing_to_compare_and_later_cycles_are_ignored():
     future = [dict(_past()[0], as_of="2030-01-01T00:00:00")]
     assert since_last_cycle(_current(), future).previous_cycle is None
     assert lineage("Q1 plan-next") == lineage("Q1 plan") == "Q1 plan"
+
+
+def test_the_planned_randomized_test_is_quoted_with_its_causal_wording():
+    import json
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import yaml
+
+    from sla_toolkit.findings import Confidence, Evidence, Finding, Findings
+    from sla_toolkit.history.trend import since_last_cycle_of
+    from sla_toolkit.types import FindingKind
+
+    block = {"name": "test email", "arm_column": "test_channel", "control": "current", "randomized": True}
+    proposal = PROPOSAL.replace("#   objectives.leads", "#   experiment: None -> test email (a planned test)\n"
+                                "#   objectives.leads") + yaml.safe_dump({"experiment": block})
+    current = _current()
+    current["spec"]["experiment"] = block
+    sentence = "In the randomized test 'test email', Email caused a rise in conversion lead to customer."
+    finding = Finding(FindingKind.WORKED, "experiment:test email:email:conversion", sentence,
+                      Evidence(0.02, 0.01, 0.03, 2000), "roll it out", "experiments", Confidence.HIGH,
+                      rule="experiment", causal=True)
+    result = SimpleNamespace(cycle_id="c2", as_of=pd.Timestamp(current["as_of"]),
+                             spec=SimpleNamespace(to_dict=lambda: current["spec"]),
+                             checks=SimpleNamespace(to_frame=lambda: pd.DataFrame(current["checks"])),
+                             findings=Findings((finding,)))
+    past = [dict(_past()[0], proposal=proposal)]
+    section = since_last_cycle_of(result, json.dumps(past))
+    assert section.tested == (sentence,) and "caused a rise" in section._repr_html_()
+    assert next(c for c in section.changes if c.path == "experiment").adopted
