@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bundled import notebook_path
 from .history import History, recorded_run
 from .io import load_leads
 from .io.mapping import load_mapping
-from .parameters import inspect_parameters, parse_cli_parameters
+from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
 from .scope import resolve_as_of
 from .spec import load_spec
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-CYCLE_NOTEBOOK = NOTEBOOK_DIR / "cycle_report.ipynb"
-PACING_NOTEBOOK = NOTEBOOK_DIR / "daily_pacing.ipynb"
+CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
+PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
 
 
@@ -33,6 +33,7 @@ class CycleRunRequest:
     out: Path = DEFAULT_OUT
     cycle_id: str | None = None
     extra_parameters: tuple[str, ...] = ()
+    parameters_file: Path | None = None   # YAML mapping of notebook parameters (-f); -p values win
     timeout_s: float = 900.0
     notebook_timeout_s: float | None = None   # whole-notebook limit (None: none)
     run_timeout_s: float | None = None        # all notebooks together (None: none)
@@ -45,8 +46,10 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     """Validate everything that can be validated without a kernel, and return the run plan."""
     spec = load_spec(request.sla)
     load_mapping(request.source)
-    extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
-                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")
+    declared = inspect_parameters(CYCLE_NOTEBOOK)
+    from_file = read_parameters_file(request.parameters_file, declared) if request.parameters_file else {}
+    extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
+                                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")}
     data = load_leads(spec, request.source)
     cutoff = resolve_as_of(data, request.as_of)
     cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"

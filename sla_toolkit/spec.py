@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
 from .experiment_spec import Experiment, as_experiment_list
+from .suggest import allowed_keys, did_you_mean
 from .types import transition_name
 
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -287,11 +288,13 @@ def _format_location(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
 
 
-def _friendly(error: dict) -> str:
+def _friendly(error: dict, model: type[BaseModel] | None = None) -> str:
     kind = error["type"]
     msg = error["msg"]
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; unknown keys are not ignored)"
+        loc = [part for part in error["loc"] if not str(part).startswith("function-after")]
+        hint = did_you_mean(loc[-1], allowed_keys(model, loc[:-1])) if model is not None and loc else ""
+        return f"unknown key (check the spelling; unknown keys are not ignored){hint}"
     if kind == "missing":
         return "required, but missing"
     if msg.startswith("Value error, "):
@@ -313,7 +316,7 @@ def spec_from_dict(data: Any, source: str = "<dict>") -> SlaSpec:
         return SlaSpec.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-    problems = [(_format_location(e["loc"]), _friendly(e)) for e in errors if e["type"] != _CROSS_CHECK]
+    problems = [(_format_location(e["loc"]), _friendly(e, SlaSpec)) for e in errors if e["type"] != _CROSS_CHECK]
     cross = _cross_check_yaml(data)
     if not cross:  # keep what the model found should the parsed YAML not show it
         cross = [(_format_location(e["loc"]), e["msg"]) for e in errors if e["type"] == _CROSS_CHECK]
