@@ -32,12 +32,6 @@ def results_files(out: Path) -> dict[str, bytes]:
     return {p.parent.parent.name: p.read_bytes() for p in sorted(out.glob("*/*/results.json"))}
 
 
-def run_batch_command(cycles: Path, out: Path, *extra: str) -> tuple[int, str, float]:
-    started = time.monotonic()
-    code = main(["batch", str(cycles), "--out", str(out), "--no-models", *extra])
-    return code, "", time.monotonic() - started
-
-
 def check_batch(out: Path, code: int, printed: str):
     assert code == 1   # a cycle failed
     assert f"{N_CYCLES - 1} completed / 1 failed" in printed
@@ -52,7 +46,7 @@ def check_batch(out: Path, code: int, printed: str):
 
 
 def test_batch_on_dask_and_locally_agree(cycles, tmp_path, capsys):
-    from distributed import LocalCluster
+    LocalCluster = pytest.importorskip("distributed").LocalCluster   # the [dask] extra (in [test] too)
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         started = time.monotonic()
