@@ -10,8 +10,11 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -116,25 +119,42 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     return analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
 
 
+@contextmanager
+def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``timings[name]`` (nothing when ``timings`` is None)."""
+    started = time.perf_counter()
+    yield
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
-            with_models: bool = True) -> CycleResult:
-    """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`."""
+            with_models: bool = True, timings: dict[str, float] | None = None) -> CycleResult:
+    """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`.
+
+    ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
+    """
     spec = data.spec
-    cutoff = resolve_as_of(data, as_of)
-    leads, scope_note = apply_scope(data.leads, spec)
-    funnel = funnel_summary(leads, spec, cutoff)
-    conversion = conversion_rates(leads, spec, cutoff)
-    timing = time_to_convert(leads, spec, cutoff)
-    follow_up = follow_up_sla(leads, spec, cutoff)
-    needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
-    pacing = pace(leads, spec, cutoff)
-    checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
-    compared = breakdowns(leads, spec, cutoff)
-    models = fit_models(leads, spec, cutoff, enabled=with_models)
-    costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
-    findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
-                                              pacing, costs))
-    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+    with _phase(timings, "funnel and survival"):
+        cutoff = resolve_as_of(data, as_of)
+        leads, scope_note = apply_scope(data.leads, spec)
+        funnel = funnel_summary(leads, spec, cutoff)
+        conversion = conversion_rates(leads, spec, cutoff)
+        timing = time_to_convert(leads, spec, cutoff)
+        follow_up = follow_up_sla(leads, spec, cutoff)
+        needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
+    with _phase(timings, "pacing and checks"):
+        pacing = pace(leads, spec, cutoff)
+        checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
+    with _phase(timings, "breakdowns"):
+        compared = breakdowns(leads, spec, cutoff)
+    with _phase(timings, "models"):
+        models = fit_models(leads, spec, cutoff, enabled=with_models)
+    with _phase(timings, "findings"):
+        costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
+        findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
+                                                  pacing, costs))
+        proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
                        proposal)

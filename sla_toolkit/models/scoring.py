@@ -32,7 +32,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..errors import Reason
-from ..results import ResultMixin
+from ..results import ResultMixin, jsonable
 from ..spec import SlaSpec
 from .auc import auc_interval, delong_auc
 from .base import FitResult, Fitter, cannot_fit
@@ -261,6 +261,12 @@ class OpenLeadScores(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.scores
+
+    def to_dict(self) -> dict:
+        """The summary only: one row per open lead belongs in ``open_lead_scores.parquet``, not results.json."""
+        return {"fitted": self.fitted, "reason": self.reason.value, "message": self.message,
+                "n_open_leads": len(self.scores), "expected_conversions": jsonable(self.expected_conversions),
+                "scores_file": "open_lead_scores.parquet" if len(self.scores) else None}
 
 
 def score_open_leads(scorer: LeadScorer, frame: pd.DataFrame) -> OpenLeadScores:
