@@ -224,7 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_slow_optional_imports() -> None:
+    """jsonschema (under nbformat) imports ``rfc3987_syntax`` when installed, only to check "iri" string
+    formats, which no notebook schema uses; it builds a parser grammar at import, about 3 s of every run.
+    The command line process tells Python it is absent (a library import of sla_toolkit does not)."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _skip_slow_optional_imports()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -14,7 +14,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ..errors import Reason
 from ..spec import SlaSpec
@@ -126,8 +125,10 @@ class TimeToConvert(Fitter):
         notes += [f"{terms[i]['term']} is {ALIASED_NOTE}" for i in aliased]
         kept = [i for i in range(matrix.shape[1]) if i not in aliased]
         matrix = matrix[:, kept]
+        from statsmodels.duration.hazard_regression import PHReg   # deferred: heavy, not needed to show results
+
         with captured_fit_warnings() as caught:
-            fit = sm.PHReg(durations, matrix, status=data.successes.astype(int), ties=self.ties) \
+            fit = PHReg(durations, matrix, status=data.successes.astype(int), ties=self.ties) \
                 .fit(maxiter=self.max_iter)
             params, bse = np.asarray(fit.params), np.asarray(fit.bse)
         if ((np.abs(params) > _RUNAWAY_COEF) & ~(bse < _RUNAWAY_SE)).any():
