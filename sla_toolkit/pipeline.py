@@ -21,6 +21,7 @@ import pandas as pd
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
 from .costs import ChannelCosts, channel_costs
+from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
@@ -61,6 +62,7 @@ class CycleResult:
     costs: ChannelCosts | None
     findings: Findings
     proposal: NextCycleProposal
+    experiments: ExperimentsResult = ExperimentsResult(())
 
     @property
     def quality(self) -> DataQuality:
@@ -90,6 +92,7 @@ class CycleResult:
             "costs": None if self.costs is None else jsonable(self.costs.to_frame()),
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
+            "experiments": self.experiments.to_dict(),
         }
 
 
@@ -135,6 +138,7 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
     """
     spec = data.spec
+<<<<<<< HEAD
     with _phase(timings, "funnel and survival"):
         cutoff = resolve_as_of(data, as_of)
         leads, scope_note = apply_scope(data.leads, spec)
@@ -155,6 +159,25 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
         findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                                   pacing, costs))
         proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+=======
+    cutoff = resolve_as_of(data, as_of)
+    leads, scope_note = apply_scope(data.leads, spec)
+    funnel = funnel_summary(leads, spec, cutoff)
+    conversion = conversion_rates(leads, spec, cutoff)
+    timing = time_to_convert(leads, spec, cutoff)
+    follow_up = follow_up_sla(leads, spec, cutoff)
+    needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
+    pacing = pace(leads, spec, cutoff)
+    checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
+    compared = breakdowns(leads, spec, cutoff)
+    models = fit_models(leads, spec, cutoff, enabled=with_models)
+    costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
+    findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
+                                              pacing, costs))
+    experiments = evaluate_experiments(leads, spec, cutoff)
+    findings = with_experiment_findings(findings, experiments)
+    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+>>>>>>> main
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal)
+                       proposal, experiments)

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .bundled import notebook_path
 from .errors import ParameterError
 from .history import History, recorded_run
 from .io import load_leads
 from .io.mapping import load_mapping
-from .parameters import inspect_parameters, parse_cli_parameters
+from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
 from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
 from .spec import load_spec
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-CYCLE_NOTEBOOK = NOTEBOOK_DIR / "cycle_report.ipynb"
-PACING_NOTEBOOK = NOTEBOOK_DIR / "daily_pacing.ipynb"
+CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
+PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
 RUNNER_OWNED = ("snapshot", "output_dir")
 
@@ -41,7 +41,10 @@ class CycleRunRequest:
     out: Path = DEFAULT_OUT
     cycle_id: str | None = None
     extra_parameters: tuple[str, ...] = ()
+    parameters_file: Path | None = None   # YAML mapping of notebook parameters (-f); -p values win
     timeout_s: float = 900.0
+    notebook_timeout_s: float | None = None   # whole-notebook limit (None: none)
+    run_timeout_s: float | None = None        # all notebooks together (None: none)
     progress: bool = True
     record_history: bool = True
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
@@ -78,8 +81,10 @@ def prepare_cycle_run(request: CycleRunRequest) -> PreparedRun:
     timings: dict[str, float] = {}
     spec = load_spec(request.sla)
     mapping = load_mapping(request.source)
-    extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
-                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")
+    declared = inspect_parameters(CYCLE_NOTEBOOK)
+    from_file = read_parameters_file(request.parameters_file, declared) if request.parameters_file else {}
+    extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
+                                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")}
     owned = [name for name in RUNNER_OWNED if name in extra]
     if owned:
         raise ParameterError(f"-p {', '.join(owned)}: set by sla-toolkit run itself, not a parameter you can give")
@@ -108,7 +113,8 @@ def prepare_cycle_run(request: CycleRunRequest) -> PreparedRun:
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=result.cycle_id, timeout_s=request.timeout_s,
         report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({result.cycle_id})",
-        progress=request.progress, prepared_files=prepared, log_lines=log_lines,
+        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s,
+        run_timeout_s=request.run_timeout_s, prepared_files=prepared, log_lines=log_lines,
         checks=(lambda when: check_unchanged(inputs, when),))
     return PreparedRun(plan, result, results, inputs)
 
