@@ -138,7 +138,6 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
     """
     spec = data.spec
-<<<<<<< HEAD
     with _phase(timings, "funnel and survival"):
         cutoff = resolve_as_of(data, as_of)
         leads, scope_note = apply_scope(data.leads, spec)
@@ -158,26 +157,9 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
         costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
         findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                                   pacing, costs))
+        experiments = evaluate_experiments(leads, spec, cutoff)
+        findings = with_experiment_findings(findings, experiments)
         proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
-=======
-    cutoff = resolve_as_of(data, as_of)
-    leads, scope_note = apply_scope(data.leads, spec)
-    funnel = funnel_summary(leads, spec, cutoff)
-    conversion = conversion_rates(leads, spec, cutoff)
-    timing = time_to_convert(leads, spec, cutoff)
-    follow_up = follow_up_sla(leads, spec, cutoff)
-    needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
-    pacing = pace(leads, spec, cutoff)
-    checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
-    compared = breakdowns(leads, spec, cutoff)
-    models = fit_models(leads, spec, cutoff, enabled=with_models)
-    costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
-    findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
-                                              pacing, costs))
-    experiments = evaluate_experiments(leads, spec, cutoff)
-    findings = with_experiment_findings(findings, experiments)
-    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
->>>>>>> main
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
                        proposal, experiments)

@@ -150,15 +150,11 @@ class RunPlan:
     Notebooks execute in order with the run folder as working directory, so files they write
     (``results.json``...) land in the report folder. ``report_notebook`` (default: the first) is
     exported to ``report.html``. ``extra_files`` are written after execution: bytes as they are,
-<<<<<<< HEAD
     callables are called with the run folder and return the bytes. ``prepared_files`` are written the
     same way before the first notebook (the run's snapshot and the outputs computed from it), after
     ``log_lines`` go to ``run.log``. Each of ``checks`` is called with "when" (before the notebooks and
-    again before the commit) and raises to fail the run. ``timeout_s`` is per cell.
-=======
-    callables are called with the run folder and return the bytes. ``timeout_s`` is per cell,
+    again before the commit) and raises to fail the run. ``timeout_s`` is per cell,
     ``notebook_timeout_s`` per notebook and ``run_timeout_s`` for all notebooks together (None: no limit).
->>>>>>> main
     """
 
     notebooks: tuple[NotebookJob, ...]
@@ -170,14 +166,11 @@ class RunPlan:
     report_notebook: str | None = None
     report_title: str | None = None
     progress: bool = True
-<<<<<<< HEAD
     prepared_files: Mapping[str, ExtraFile] = field(default_factory=dict)
     log_lines: tuple[str, ...] = ()
     checks: tuple[Callable[[str], None], ...] = ()
-=======
     notebook_timeout_s: float | None = None
     run_timeout_s: float | None = None
->>>>>>> main
 
     def __post_init__(self) -> None:
         jobs = tuple(job if isinstance(job, NotebookJob) else NotebookJob(*job) for job in self.notebooks)
