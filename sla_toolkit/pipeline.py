@@ -33,7 +33,7 @@ from .results import jsonable
 from .spec import SlaSpec, load_spec
 from .survival import ConversionResult, TimeToConvert, conversion_rates, time_to_convert
 from .targets import ReverseFunnelResult, reverse_funnel
-from .scope import AsOfError, apply_scope, resolve_as_of
+from .scope import AsOfError, apply_scope, known_at, resolve_as_of
 from .types import Status
 
 __all__ = ["AsOfError", "CycleResult", "analyse", "apply_scope", "lead_data_from_frames", "resolve_as_of",
@@ -141,6 +141,8 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     with _phase(timings, "funnel and survival"):
         cutoff = resolve_as_of(data, as_of)
         leads, scope_note = apply_scope(data.leads, spec)
+        # Nothing after the as-of date enters any figure: later leads out, later events undone.
+        leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
         funnel = funnel_summary(leads, spec, cutoff)
         conversion = conversion_rates(leads, spec, cutoff)
         timing = time_to_convert(leads, spec, cutoff)
@@ -148,13 +150,13 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
         needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
     with _phase(timings, "pacing and checks"):
         pacing = pace(leads, spec, cutoff)
-        checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
+        checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
     with _phase(timings, "breakdowns"):
         compared = breakdowns(leads, spec, cutoff)
     with _phase(timings, "models"):
         models = fit_models(leads, spec, cutoff, enabled=with_models)
     with _phase(timings, "findings"):
-        costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
+        costs = channel_costs(leads, spend, spec) if spend is not None else None
         findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                                   pacing, costs))
         experiments = evaluate_experiments(leads, spec, cutoff)
