@@ -142,10 +142,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="alternating baseline/run pairs (default 3)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-baseline", action="store_true", help="only time sla-toolkit run")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="keep the lead file already in --workdir (same --leads and seed) instead of regenerating")
     args = parser.parse_args()
     work = (args.workdir or Path(f"/tmp/sla-bench-{args.leads}{'-pq' if args.parquet else ''}")).resolve()
     started = time.perf_counter()
-    lead_file = write_campaign(work, args.leads, parquet=args.parquet)
+    existing = work / ("leads.parquet" if args.parquet else "leads.csv")
+    lead_file = existing if args.reuse_data and existing.exists() else write_campaign(work, args.leads,
+                                                                                      parquet=args.parquet)
     notebook = _baseline_notebook(work, lead_file)
     print(json.dumps({"what": "setup", "leads": args.leads, "file": str(lead_file),
                       "file_mib": round(lead_file.stat().st_size / 2**20, 1),
