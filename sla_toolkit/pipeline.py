@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
+from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
 from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
@@ -63,6 +62,7 @@ class CycleResult:
     findings: Findings
     proposal: NextCycleProposal
     experiments: ExperimentsResult = ExperimentsResult(())
+    decided: DecidedDeals | None = None
 
     @property
     def quality(self) -> DataQuality:
@@ -93,6 +93,7 @@ class CycleResult:
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
             "experiments": self.experiments.to_dict(),
+            "decided_deals": None if self.decided is None else self.decided.to_dict(),
         }
 
 
@@ -122,13 +123,17 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     return analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
 
 
-@contextmanager
-def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
-    """Add the wall time of the block to ``timings[name]`` (nothing when ``timings`` is None)."""
-    started = time.perf_counter()
-    yield
-    if timings is not None:
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+class _Clock:
+    """Adds the wall seconds since the previous lap to ``timings[name]`` (nothing when ``timings`` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
@@ -138,30 +143,32 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
     """
     spec = data.spec
-    with _phase(timings, "funnel and survival"):
-        cutoff = resolve_as_of(data, as_of)
-        leads, scope_note = apply_scope(data.leads, spec)
-        # Nothing after the as-of date enters any figure: later leads out, later events undone.
-        leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
-        funnel = funnel_summary(leads, spec, cutoff)
-        conversion = conversion_rates(leads, spec, cutoff)
-        timing = time_to_convert(leads, spec, cutoff)
-        follow_up = follow_up_sla(leads, spec, cutoff)
-        needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
-    with _phase(timings, "pacing and checks"):
-        pacing = pace(leads, spec, cutoff)
-        checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
-    with _phase(timings, "breakdowns"):
-        compared = breakdowns(leads, spec, cutoff)
-    with _phase(timings, "models"):
-        models = fit_models(leads, spec, cutoff, enabled=with_models)
-    with _phase(timings, "findings"):
-        costs = channel_costs(leads, spend, spec) if spend is not None else None
-        findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
-                                                  pacing, costs))
-        experiments = evaluate_experiments(leads, spec, cutoff)
-        findings = with_experiment_findings(findings, experiments)
-        proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+    clock = _Clock(timings)
+    cutoff = resolve_as_of(data, as_of)
+    leads, scope_note = apply_scope(data.leads, spec)
+    # Nothing after the as-of date enters any figure: later leads out, later events undone.
+    leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
+    funnel = funnel_summary(leads, spec, cutoff)
+    conversion = conversion_rates(leads, spec, cutoff)
+    timing = time_to_convert(leads, spec, cutoff)
+    follow_up = follow_up_sla(leads, spec, cutoff)
+    needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
+    clock.lap("funnel and survival")
+    pacing = pace(leads, spec, cutoff)
+    checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
+    clock.lap("pacing and checks")
+    compared = breakdowns(leads, spec, cutoff)
+    clock.lap("breakdowns")
+    models = fit_models(leads, spec, cutoff, enabled=with_models)
+    clock.lap("models")
+    costs = channel_costs(leads, spend, spec) if spend is not None else None
+    decided = decided_deals(leads, spec, cutoff)
+    findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
+                                              pacing, costs, decided))
+    experiments = evaluate_experiments(leads, spec, cutoff)
+    findings = with_experiment_findings(findings, experiments)
+    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+    clock.lap("findings")
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal, experiments)
+                       proposal, experiments, decided)
