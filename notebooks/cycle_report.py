@@ -21,17 +21,16 @@ as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
 cycle_id = ""  # empty means the as-of date
 output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
+snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
 
 # %%
 from IPython.display import HTML, display
 
-from sla_toolkit.pipeline import run_cycle
 from sla_toolkit.report import figures, sections
-from sla_toolkit.report.outputs import write_outputs
+from sla_toolkit.snapshot import cycle_for_notebook
 
-result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, with_models=fit_models)
-if output_dir:
-    write_outputs(result, output_dir)
+result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
+                            with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
 
 # %% [markdown]

@@ -364,6 +364,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Optional packages that libraries import when installed, for features the command line never uses:
+# jsonschema (under nbformat) imports rfc3987_syntax only to check "iri" string formats, and builds a
+# parser grammar at import (about 3 s); pandera imports hypothesis for data synthesis (about 1.5 s).
+_UNUSED_OPTIONAL_IMPORTS = ("rfc3987_syntax", "hypothesis")
+
+
+def console_main() -> int:
+    """The ``sla-toolkit`` executable: :func:`main` in a process that skips :data:`_UNUSED_OPTIONAL_IMPORTS`.
+
+    Only the executable does this: importing sla_toolkit, or calling :func:`main` from Python, leaves
+    the interpreter's imports alone.
+    """
+    for name in _UNUSED_OPTIONAL_IMPORTS:
+        if name not in sys.modules:
+            sys.modules[name] = None   # "import name" now raises ImportError, which those libraries expect
+    return main()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
