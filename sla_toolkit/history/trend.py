@@ -163,8 +163,8 @@ class SinceLastCycle(ResultMixin):
         import matplotlib.pyplot as plt
 
         names = list(dict.fromkeys(self.trend["name"]))[:max_checks] if not self.trend.empty else []
-        if not names:
-            return None
+        if not names or self.trend["cycle"].nunique() < 2:
+            return None   # a trend needs at least two cycles
         columns = min(3, len(names))
         rows = math.ceil(len(names) / columns)
         fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.6 * rows), squeeze=False)
