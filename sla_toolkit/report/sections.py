@@ -10,7 +10,6 @@ import math
 import pandas as pd
 
 from ..findings.wording import is_missing_level, money, pct
-from ..funnel import data_as_of
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
@@ -43,7 +42,8 @@ def _fmt_value(value: float, name: str) -> str:
 
 def header(result) -> str:
     spec = result.spec
-    dated = data_as_of(result.data.leads, spec) is not None
+    # the run's snapshot leaves the lead table out: a cohort breakdown exists exactly when leads have dates
+    dated = not result.funnel.by_cohort.empty
     as_of = (f"data as of {result.as_of:%Y-%m-%d %H:%M}" if dated else
              f"the data has no dates: figures cover every row, read as of the deadline ({result.as_of:%Y-%m-%d})")
     return (STYLE + f'<div class="sla"><h1>SLA report: {esc(spec.name)}</h1>'
