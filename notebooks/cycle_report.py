@@ -33,6 +33,7 @@ result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id
 if output_dir:
     write_outputs(result, output_dir)
 display(HTML(sections.header(result)))
+display(HTML(sections.headline(result)))
 
 # %% [markdown]
 # ## Executive summary

@@ -9,10 +9,11 @@ import math
 
 import pandas as pd
 
-from ..findings.wording import money, pct
+from ..findings.wording import pct
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
+from . import render
 
 STYLE = """
 <style>
@@ -30,16 +31,6 @@ STYLE = """
 """
 
 
-def _fmt_value(value: float, name: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if name.startswith("rate") or name.startswith("follow-up"):
-        return pct(value)
-    if name.startswith("kpi cost") or name.startswith("kpi cac"):
-        return money(value)
-    return f"{value:,.0f}"
-
-
 def header(result) -> str:
     spec = result.spec
     return (STYLE + f'<div class="sla"><h1>SLA report: {esc(spec.name)}</h1>'
@@ -47,56 +38,28 @@ def header(result) -> str:
             f"{esc(f'{result.as_of:%Y-%m-%d %H:%M}')} · cycle {esc(result.cycle_id)} · {esc(result.scope_note)}</p></div>")
 
 
-_BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
-                "km_projection": "Kaplan–Meier projection over all leads, open ones included",
-                "plain_rate": "all leads (no dates to censor on)", "pacing": "projection to the deadline",
-                "actual": "actual count at the deadline", "wilson": "leads past the promised time",
-                "spend / Poisson count": "spend to date over the count to date"}
-_STATUS_WORDS = {"MET": "meets the target", "AT_RISK": "short of the target, but the interval still includes it",
-                 "MISSED": "the whole interval misses the target",
-                 "INSUFFICIENT_DATA": "too few leads for a verdict", "NOT_APPLICABLE": "the data cannot support it"}
-
-
-def _plain_reason(check) -> str:
-    """The status in words for a manager; the technical reason stays in results.json."""
-    words = _STATUS_WORDS[check.status.value]
-    if check.status.value in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
-        return f"{words}: {check.reason}"
-    basis = _BASIS_WORDS.get(check.basis, check.basis)
-    if check.basis == "actual":
-        return f"{'reached' if check.status.value == 'MET' else 'not reached'} ({basis})"
-    if check.basis == "pacing":
-        paced = {"MET": "on track", "AT_RISK": "at risk", "MISSED": "unlikely to reach the target"}
-        chance = check.reason.split("; ")[1].split(" (")[0] if "; " in check.reason else ""
-        return f"{paced[check.status.value]} by the deadline" + (f": {chance}" if chance else "")
-    return f"{words} (based on {basis})" if basis else words
-
-
 def scorecard(result) -> str:
-    """One row per SLA target with a coloured status, estimate, interval, n and the reason."""
-    rows = []
-    for check in result.checks.checks:
-        interval = "–" if any(math.isnan(x) for x in (check.low, check.high)) or check.low == check.high else \
-            f"{_fmt_value(check.low, check.name)} – {_fmt_value(check.high, check.name)}"
-        rows.append(
-            f"<tr><td>{esc(check.name)}</td><td>{esc(_fmt_value(check.target, check.name))} "
-            f"({'at least' if check.direction.value == 'at_least' else 'at most'})</td>"
-            f"<td>{esc(_fmt_value(check.estimate, check.name))}</td><td>{esc(interval)}</td>"
-            f"<td>{check.n:,}</td><td><span class=\"status {esc(check.status.value)}\">{esc(check.status.value)}"
-            f"</span></td><td>{esc(_plain_reason(check))}</td></tr>")
-    counts = ", ".join(f"{n} {esc(s)}" for s, n in result.checks.counts().items() if n)
-    return (f'<div class="sla"><p>{counts}</p><table class="scorecard" id="scorecard"><thead><tr><th>target</th>'
-            "<th>agreed</th><th>estimate</th><th>interval</th><th>n</th><th>status</th><th>why</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    """One row per SLA target: human label, target, estimate, interval mark, n, coloured status, in words."""
+    return render.scorecard(result)
+
+
+def headline(result) -> str:
+    """The verdict in one sentence and the KPI tiles (customers vs target, bottleneck, follow-up, met)."""
+    return render.headline(result)
+
+
+def first_screen(result) -> list[str]:
+    """What a manager reads first, in order: header, headline, scorecard, what to adjust / worked."""
+    return [header(result), headline(result), scorecard(result), top_findings(result)]
 
 
 def top_findings(result, k: int = 3) -> str:
     parts = ['<div class="sla">']
-    for kind, heading in ((FindingKind.WORKED, "What worked"), (FindingKind.ADJUST, "What to adjust"),
+    for kind, heading in ((FindingKind.ADJUST, "What to adjust"), (FindingKind.WORKED, "What worked"),
                           (FindingKind.WATCH, "Watch")):
         chosen = result.findings.top(kind, k)
         total = len(result.findings.of_kind(kind))
-        parts.append(f"<h3>{heading} ({total})</h3>")
+        parts.append(f'<h3 id="{kind.value}">{heading} ({total})</h3>')
         parts += [f._repr_html_() for f in chosen] or ["<p class=\"muted\">Nothing passed the evidence bar.</p>"]
         if total > k:
             parts.append(f'<p class="muted">{total - k} more in the findings section.</p>')
