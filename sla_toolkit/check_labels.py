@@ -38,7 +38,8 @@ def check_label(kind: CheckKind, subject: str, *, bound: str = "", hours: float 
                 final: bool = False) -> str:
     """The human label of a check: ``"Lead → MQL conversion"``, ``"Customers by the deadline"``, ..."""
     if kind is CheckKind.RATE:
-        return f"{transition_label(subject)} conversion"
+        text = f"{transition_label(subject)} conversion"
+        return text[:1].upper() + text[1:]
     if kind is CheckKind.FOLLOW_UP:
         within = f" within {hours:g} h" if hours is not None else ""
         return f"{stage_word(subject, plural=True)} followed up{within}"

@@ -60,4 +60,6 @@ class ResultMixin:
 
     def _repr_html_(self) -> str:
         heading = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
-        return heading + self.to_frame().to_html(escape=True, na_rep="–", float_format=lambda x: f"{x:.4g}")
+        from .report.sanitize import frame_html   # formatted for people: no e-notation, "—" for missing
+
+        return heading + frame_html(self.to_frame())

@@ -140,6 +140,7 @@ class Findings(ResultMixin):
                 parts.append(f"<h5>{kind.value.capitalize()} ({len(chosen)})</h5>")
                 parts.extend(f._repr_html_() for f in chosen)
         if self.no_evidence:
-            parts.append(f"<h5>No clear evidence either way ({len(self.no_evidence)})</h5>")
-            parts.append(self.no_evidence_frame().to_html(index=False, escape=True))
+            parts.append(f"<details><summary>No clear evidence either way ({len(self.no_evidence)} topics)"
+                         "</summary>")
+            parts.append(self.no_evidence_frame().to_html(index=False, escape=True) + "</details>")
         return "\n".join(parts)

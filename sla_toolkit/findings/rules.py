@@ -146,7 +146,7 @@ def _check_impact(row: dict, inputs: FindingInputs) -> float:
 def _check_action(row: dict) -> str:
     kind = row.get("kind")
     if kind == "rate":
-        return (f"Review the {row['transition']} hand-off: qualification criteria, lead quality by source and "
+        return (f"Review the {transition_label(row['transition'])} hand-off: qualification criteria, lead quality by source and "
                 "sales capacity; re-check it in the next daily pacing runs.")
     if kind == "follow_up":
         return "Agree with sales how to meet the follow-up promise (routing, capacity, alerts for untouched leads)."

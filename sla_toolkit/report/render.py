@@ -17,6 +17,9 @@ STATUS_COLOURS = {"MET": "#1b7f3b", "AT_RISK": "#b25e00", "MISSED": "#b3261e", "
                   "NOT_APPLICABLE": "#8a8a8a"}
 STATUS_WORDS = {"MET": "Met", "AT_RISK": "At risk", "MISSED": "Missed", "INSUFFICIENT_DATA": "Insufficient data",
                 "NOT_APPLICABLE": "Not applicable"}
+# Colour carried by the text itself: survives sanitisers that drop every style (nbconvert's keeps only class/id)
+STATUS_MARKS = {"MET": "\U0001F7E2", "AT_RISK": "\U0001F7E0", "MISSED": "\U0001F534", "INSUFFICIENT_DATA": "\u26AA",
+                "NOT_APPLICABLE": "\u26AA"}
 CELL = "border-bottom:1px solid #ddd;padding:3px 8px;vertical-align:middle"
 
 _environment = Environment(loader=PackageLoader("sla_toolkit.report", "templates"),
@@ -33,7 +36,11 @@ def badge(status: str) -> str:
             "white-space:nowrap")
 
 
-_environment.globals.update(badge=badge, colour=colour, cell=CELL)
+def mark(status: str) -> str:
+    return STATUS_MARKS.get(str(status), "")
+
+
+_environment.globals.update(badge=badge, colour=colour, cell=CELL, mark=mark)
 
 
 def render(template: str, **context) -> str:

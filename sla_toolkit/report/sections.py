@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from ..check_labels import format_p
 from ..findings.wording import pct
 from ..types import FindingKind
 from .sanitize import escape_text as esc
@@ -151,9 +152,11 @@ def pacing_header(run) -> str:
 
 
 def _ci(rate, low, high, scale: float = 100.0, signed: bool = False) -> str:
-    if any(pd.isna(x) for x in (rate, low, high)):
-        return "–"
+    if any(pd.isna(x) for x in (rate, low)) or not math.isfinite(rate):
+        return "—"
     sign = "+" if signed else ""
+    if pd.isna(high) or not math.isfinite(high):   # an open-ended interval (e.g. a median not yet reached)
+        return f"{scale * rate:{sign}.1f} ({scale * low:{sign}.1f} or more)"
     return f"{scale * rate:{sign}.1f} ({scale * low:{sign}.1f} to {scale * high:{sign}.1f})"
 
 
@@ -175,8 +178,8 @@ def breakdown_block(result) -> str:
             "rate % (95% CI)": [_ci(r, lo, hi) for r, lo, hi in zip(rows["rate"], rows["rate_low"], rows["rate_high"])],
             "difference vs rest, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
                                                      zip(rows["lift"], rows["lift_low"], rows["lift_high"])],
-            "p": [("–" if pd.isna(p) else f"{p:.3g}") for p in rows["p_value"]],
-            "q (BH)": [("–" if pd.isna(q) else f"{q:.3g}") for q in rows["q_value"]],
+            "p": [format_p(p) for p in rows["p_value"]],
+            "q (BH)": [format_p(q) for q in rows["q_value"]],
             "verdict": [_VERDICT_WORDS.get(str(getattr(v, "value", v)), str(v)) for v in rows["verdict"]],
         })
         parts.append(f"<h4>{esc(column)}: {esc(transition)}</h4>" + frame_html(shown, index=False))
