@@ -367,3 +367,9 @@ def reverse_funnel_block(result) -> str:
     return ('<div class="sla"><h4>Reverse funnel: volume needed for '
             f"{r.target_customers:,} customers</h4>" + frame_html(shown, index=False)
             + f'<p class="muted">{esc(r.method)}.</p></div>')
+
+
+def collapsed(block: str, summary: str) -> str:
+    """A section for analysts, closed by default (``<details>``): models, time to convert, quality, methods."""
+    return (f'<details class="sla"><summary style="cursor:pointer;color:#1a4d8f">{esc(summary)}</summary>'
+            f"{block}</details>")
