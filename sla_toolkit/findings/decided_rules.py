@@ -99,7 +99,8 @@ def hygiene_rules(hygiene: pd.DataFrame | None, decided_summary: dict | None, sp
         lift = float(row["lift"])
         if not (q < analysis.alpha and lift > 0 and abs(lift) >= analysis.min_effect):
             quiet.append(NoEvidence(topic, f"stale open deals: no clear difference from the rest ({qtext(q)}, "
-                                           f"difference {points(lift)})"))
+                                           f"difference {points(lift)})",
+                                    f"Stale open deals, {row['dimension']} {row['level']}"))
             continue
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column else f" ({row['dimension']})")
         sentence = (f"{who} holds more stale open deals: {pct(row['share'])} of its {int(row['n']):,} deals have "

@@ -190,7 +190,8 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
         better = lift > 0
         if is_missing_level(row["level"]):
             quiet.append(NoEvidence(topic, f"{_i(row['n']):,} leads have no {row['dimension']} value: a data-quality "
-                                           "note (their rate differs from the rest), not a level to keep or drop"))
+                                           "note (their rate differs from the rest), not a level to keep or drop",
+                                    _breakdown_label(row)))
             continue
         from_stage, to_stage = row["transition"].split("->")
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
