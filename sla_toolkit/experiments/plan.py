@@ -111,7 +111,7 @@ def next_test(spec: SlaSpec, findings: Findings, experiments: ExperimentsResult,
         return None, f"no test planned: {exc}"
     plan = replace(plan, reason=finding.topic)
     return plan.experiment_block(spec.period.end + dt.timedelta(days=1)), (
-        f"test of the association '{finding.topic}' (not yet proof of cause): {plan.text}")
+        f"test of the association '{finding.sentence.split(', ')[0]}' (not yet proof of cause): {plan.text}")
 
 
 def _column_level(finding: Finding) -> tuple[str, str]:
