@@ -225,7 +225,8 @@ class Analysis(_Strict):
     min_n: PositiveInt = 30
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
-    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0          # absolute, in points of a rate
+    min_effect_relative: Annotated[float, Field(ge=0, lt=1)] = 0.1  # share of the rest's rate
     on_track_probability: Rate = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
