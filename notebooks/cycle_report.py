@@ -21,17 +21,16 @@ as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
 cycle_id = ""  # empty means the as-of date
 output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
+snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
 
 # %%
 from IPython.display import HTML, display
 
-from sla_toolkit.pipeline import run_cycle
 from sla_toolkit.report import figures, sections
-from sla_toolkit.report.outputs import write_outputs
+from sla_toolkit.snapshot import cycle_for_notebook
 
-result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, with_models=fit_models)
-if output_dir:
-    write_outputs(result, output_dir)
+result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
+                            with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
 
 # %% [markdown]
@@ -56,6 +55,7 @@ figures.show(figures.pacing_for(result.pacing))
 # %%
 figures.show(figures.funnel_figure(result.funnel.overall))
 display(HTML(sections.conversion_table(result)))
+display(HTML(sections.decided_block(result)))
 display(HTML(sections.reverse_funnel_block(result)))
 
 # %% [markdown]
@@ -63,9 +63,8 @@ display(HTML(sections.reverse_funnel_block(result)))
 
 # %%
 display(HTML(sections.time_to_convert_block(result)))
-windows = {t.transition: t.window_days for t in result.conversion.transitions}
-for transition in result.time_to_convert.curves["transition"].unique()[:3]:
-    figures.show(figures.km_figure(result.time_to_convert.curves, transition, windows))
+for figure in figures.time_to_convert_figures(result):
+    figures.show(figure)
 
 # %% [markdown]
 # ## Follow-up SLA
@@ -91,10 +90,7 @@ if result.models.scoring is not None and result.models.scoring.fitted:
 # ## Spend
 
 # %%
-if result.costs is not None:
-    display(result.costs)
-else:
-    display(HTML("<p>No spend table was mapped: cost KPIs are not applicable.</p>"))
+display(HTML(sections.costs_block(result)))
 
 # %% [markdown]
 # ## Experiments

@@ -43,10 +43,28 @@ def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.Da
                 view.loc[later, "revenue"] = np.nan
             if team and team in view and stage == spec.follow_up_stage:
                 view.loc[later, team] = pd.NA
+    if "lost" in view and "lost_at" in view:
+        view.loc[view["lost_at"] > as_of, "lost"] = False
     for optional in ("lost_at", "first_touch_at"):
         if optional in view:
             view.loc[view[optional] > as_of, optional] = pd.NaT
     return view
+
+
+def lost_mask(leads: pd.DataFrame, spec: SlaSpec | None = None) -> pd.Series:
+    """True for leads decided as lost by the as-of date (a lost date, or a status saying lost).
+
+    A lead that reached the last stage is won, whatever its status says.
+    """
+    if "lost" in leads:
+        lost = leads["lost"].fillna(False).astype(bool)
+    elif "lost_at" in leads:
+        lost = leads["lost_at"].notna()
+    else:
+        return pd.Series(False, index=leads.index)
+    if spec is not None and reached_column(spec.funnel.stages[-1]) in leads:
+        lost = lost & ~leads[reached_column(spec.funnel.stages[-1])].astype(bool)
+    return lost
 
 
 def has_timestamps(leads: pd.DataFrame, stage: str) -> bool:

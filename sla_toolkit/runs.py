@@ -1,26 +1,34 @@
 """Plan and execute the notebook runs behind ``sla-toolkit run`` and ``demo``.
 
-Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2);
-the notebooks then run through :mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``, and the
-run is recorded in the history ledger (:mod:`sla_toolkit.history`).
+Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2). The run
+then reads the input once and computes the cycle once (:mod:`sla_toolkit.snapshot`): the result is
+written to the run folder with the data files, and the notebooks render it through
+:mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``. The run is recorded in the history
+ledger (:mod:`sla_toolkit.history`) from the result in memory, with the input's fingerprint.
 """
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .bundled import notebook_path
+from .errors import ParameterError
 from .history import History, recorded_run
 from .io import load_leads
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
-from .scope import resolve_as_of
+from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
+                       input_files, snapshot_bytes)
 from .spec import load_spec
 
 CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
 PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
+RUNNER_OWNED = ("snapshot", "output_dir")
 
 
 @dataclass(frozen=True)
@@ -42,36 +50,94 @@ class CycleRunRequest:
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
 
 
-def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
-    """Validate everything that can be validated without a kernel, and return the run plan."""
+@dataclass(frozen=True)
+class PreparedRun:
+    """The plan plus what was computed for it: the result, its ``to_dict()`` and the input fingerprints."""
+
+    plan: RunPlan
+    result: object
+    results: dict
+    inputs: tuple
+
+
+@contextmanager
+def _phase(name: str, timings: dict[str, float]) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - started
+
+
+def prepare_cycle_run(request: CycleRunRequest) -> PreparedRun:
+    """Validate everything, read the input once, compute the cycle once; return the run plan.
+
+    Raises
+    ------
+    InputChangedError
+        When an input file changed while it was being read.
+    """
+    from .pipeline import analyse
+    from .report.outputs import output_files, pacing_bytes
+
+    timings: dict[str, float] = {}
     spec = load_spec(request.sla)
-    load_mapping(request.source)
+    mapping = load_mapping(request.source)
     declared = inspect_parameters(CYCLE_NOTEBOOK)
     from_file = read_parameters_file(request.parameters_file, declared) if request.parameters_file else {}
     extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
                                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")}
-    data = load_leads(spec, request.source)
-    cutoff = resolve_as_of(data, request.as_of)
-    cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
+    owned = [name for name in RUNNER_OWNED if name in extra]
+    if owned:
+        raise ParameterError(f"-p {', '.join(owned)}: set by sla-toolkit run itself, not a parameter you can give")
+    files = input_files(mapping)
+    with _phase("fingerprint inputs", timings):
+        inputs = fingerprint_all(files)
+    with _phase("read and validate", timings):
+        data = load_leads(spec, mapping)
+    with _phase("fingerprint inputs", timings):
+        check_unchanged(inputs, "while the run was reading it")
+    as_of = extra.get("as_of", request.as_of) or None
+    cycle_id = extra.get("cycle_id") or request.cycle_id or None
+    result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
+                     timings=timings)
+    with _phase("results and snapshot", timings):
+        results = result.to_dict()
+        prepared = output_files(result, results)
+        prepared["pacing.json"] = pacing_bytes(CycleSnapshot(result, inputs).pacing_run())
+        prepared = {SNAPSHOT_FILE: snapshot_bytes(result, inputs), **prepared}
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),
-              "as_of": request.as_of or "", "output_dir": "."}
-    report_parameters = {**common, "cycle_id": cycle_id, **extra}
-    return RunPlan(
+              "as_of": as_of or "", "output_dir": "", "snapshot": SNAPSHOT_FILE}
+    report_parameters = {**extra, **common, "cycle_id": result.cycle_id}
+    log_lines = tuple(f"input {f.text()}" for f in inputs) + tuple(
+        f"{name}: done in {seconds:.2f} s" for name, seconds in timings.items())
+    plan = RunPlan(
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
-        out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
-        report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
-        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s, run_timeout_s=request.run_timeout_s)
+        out_root=Path(request.out), sla_slug=spec.slug, cycle_id=result.cycle_id, timeout_s=request.timeout_s,
+        report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({result.cycle_id})",
+        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s,
+        run_timeout_s=request.run_timeout_s, prepared_files=prepared, log_lines=log_lines,
+        checks=(lambda when: check_unchanged(inputs, when),))
+    return PreparedRun(plan, result, results, inputs)
+
+
+def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
+    """Validate everything that can be validated without a kernel, and return the run plan."""
+    return prepare_cycle_run(request).plan
 
 
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
-        plan = plan_cycle_run(request)
-        with recorded_run(history, load_spec(request.sla).name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
+        prepared = prepare_cycle_run(request)
+        plan = prepared.plan
+        with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
             outcome = run_notebooks(plan)
-            recording.completed(outcome.run_dir)
+            recording.completed(outcome.run_dir, results=prepared.results, inputs=prepared.inputs)
         return outcome
     finally:
         if history is not None:
             history.close()
+
+
+__all__ = ["CycleRunRequest", "InputChangedError", "PreparedRun", "plan_cycle_run", "prepare_cycle_run",
+           "run_cycle_notebooks"]

@@ -26,7 +26,7 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .errors import Reason
-from .outcomes import as_of_view, transition_outcomes
+from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import RateEstimate, wilson_bounds, wilson_interval
@@ -34,6 +34,7 @@ from .types import transition_name
 
 HORIZONS_DAYS = (7, 30, 90)
 KM_TRANSFORM = "cloglog"
+CURVE_POINTS = 200   # most points kept per Kaplan–Meier curve (see _thinned_curve)
 
 
 class RateBasis(str, Enum):
@@ -220,7 +221,7 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
                                     Reason.NO_TIMESTAMPS, "no timestamps for this transition: plain rate, "
                                     "nothing to censor on")
     projected = km_projection(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"], window, confidence)
-    lost = leads["lost_at"].notna() if "lost_at" in leads else pd.Series(False, index=leads.index)
+    lost = lost_mask(leads, spec)
     still_open = entered & ~outcomes["converted"] & ~outcomes["matured"] & ~lost
     n_open = int(still_open.sum())
     share_open = n_open / naive.n if naive.n else float("nan")
@@ -325,9 +326,25 @@ def _time_summary(outcomes: pd.DataFrame, window: float, horizons, confidence: f
     for h, (_, point) in zip(horizons, at.iterrows()):
         row.update({f"converted_within_{h}": int((converted_days <= h).sum()), f"share_within_{h}": point["conversion"],
                     f"share_within_{h}_low": point["low"], f"share_within_{h}_high": point["high"]})
-    curve = km_conversion_at(survival, survival.surv_times, confidence)
-    curve["events"] = survival.n_events
-    return row, curve
+    return row, _thinned_curve(survival, confidence)
+
+
+def _thinned_curve(survival, confidence: float, points: int = CURVE_POINTS) -> pd.DataFrame:
+    """The curve at every event time, or at ``points`` evenly spaced times when there are more event times.
+
+    The report draws the curve as a step line a few hundred pixels wide; a million leads have
+    hundreds of thousands of event times, which would only make ``results.json`` large. ``events``
+    counts the conversions since the previous point, so the column still sums to the total.
+    """
+    times = np.asarray(survival.surv_times, dtype=float)
+    events = np.asarray(survival.n_events, dtype=float)
+    if times.size > points:
+        grid = np.linspace(times[0], times[-1], points)
+        cumulative = np.cumsum(events)[np.searchsorted(times, grid, side="right") - 1]
+        events, times = np.diff(cumulative, prepend=0.0), grid
+    curve = km_conversion_at(survival, times, confidence)
+    curve["events"] = events
+    return curve
 
 
 def _median_with_interval(sorted_values: np.ndarray, confidence: float) -> tuple[float, float, float]:
