@@ -7,7 +7,7 @@ imports neither statsmodels nor scipy). Overdispersion is the Pearson chi-square
 freedom (at least 1, quasi-Poisson). Each simulated run draws the coefficients from their normal
 approximation (covariance scaled by the overdispersion), so the level, the trend and the weekday
 pattern are uncertain, then draws each future day's count from a Gamma–Poisson (negative binomial)
-with that day's mean and variance ``dispersion * mean``. Without any lead in the window the rate
+with that day's mean and variance ``mean + k * mean^2``, ``k`` estimated by moments. Without any lead in the window the rate
 falls back to its Jeffreys Gamma posterior.
 """
 from __future__ import annotations
@@ -38,6 +38,7 @@ class ArrivalModel:
     weekdays: bool
     trend: bool
     as_of: pd.Timestamp
+    day_variance: float = 0.0
 
     @property
     def description(self) -> str:
@@ -60,9 +61,13 @@ def fit_arrivals(created: pd.Series, start: pd.Timestamp, as_of: pd.Timestamp) -
     trend = window >= _MIN_DAYS_FOR_TREND and total >= _MIN_LEADS_FOR_TREND
     design = _design(day_offset, as_of, weekdays, trend)
     if counts.sum() == 0:
-        return ArrivalModel(np.array([np.nan]), np.zeros((1, 1)), 1.0, window, 0, False, False, as_of)
+        return ArrivalModel(np.array([np.nan]), np.zeros((1, 1)), 1.0, window, 0, False, False, as_of, 0.0)
     coefficients, covariance, dispersion = _poisson_irls(design, counts)
-    return ArrivalModel(coefficients, covariance, dispersion, window, int(counts.sum()), weekdays, trend, as_of)
+    mean = np.exp(np.clip(design @ coefficients, -30, 30))
+    # NB2 variance mean + k * mean^2, k by moments (busy days vary more than quiet ones)
+    day_variance = max(0.0, float(np.sum((counts - mean) ** 2 - mean) / np.sum(mean ** 2)))
+    return ArrivalModel(coefficients, covariance, dispersion, window, int(counts.sum()), weekdays, trend, as_of,
+                        day_variance)
 
 
 def simulate_arrivals(model: ArrivalModel, remaining: float, sims: int, rng: np.random.Generator
@@ -83,10 +88,10 @@ def simulate_arrivals(model: ArrivalModel, remaining: float, sims: int, rng: np.
     today = draws @ _design(np.array([-0.5]), model.as_of, model.weekdays, model.trend).T
     log_mean = today + np.clip(log_mean - today, -_MAX_LOG_CHANGE, _MAX_LOG_CHANGE)
     mean = np.exp(np.minimum(log_mean, 30)) * exposure
-    if model.dispersion > 1:
-        extra = model.dispersion - 1            # Gamma factor with variance (dispersion - 1) / mean
-        shape = np.maximum(mean / extra, 1e-9)
-        mean = rng.gamma(shape, 1 / shape) * mean
+    if model.day_variance > 0:
+        # negative binomial days: a Gamma factor with mean 1 and variance ``day_variance`` on each day's mean
+        shape = 1 / model.day_variance
+        mean = rng.gamma(shape, 1 / shape, size=mean.shape) * mean
     return rng.poisson(mean).astype(float), midpoints
 
 

@@ -10,7 +10,7 @@ count is the customers converted before the deadline. Scenarios:
   (each day's rate multiplied by a Gamma factor with variance 0.3).
 * ``falling``: Poisson inflow falling linearly from 1x at the start to 0.4x at the deadline.
 
-Run: ``.venv/bin/python studies/pacing_coverage.py [n_seeds]`` (default 200 per scenario).
+Run: ``.venv/bin/python studies/pacing_coverage.py [n_seeds [scenario ...]]`` (default 200 seeds, all three).
 """
 from __future__ import annotations
 
@@ -75,11 +75,11 @@ def coverage(scenario: str, n_seeds: int) -> dict[str, float]:
             "final_above": above / n_seeds, "mean_width": float(np.mean(widths))}
 
 
-def main(n_seeds: int) -> None:
-    for scenario in SCENARIOS:
+def main(n_seeds: int, scenarios: tuple[str, ...] = SCENARIOS) -> None:
+    for scenario in scenarios:
         result = coverage(scenario, n_seeds)
         print(", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}" for k, v in result.items()))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200, tuple(sys.argv[2:]) or SCENARIOS)
