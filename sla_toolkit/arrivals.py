@@ -65,7 +65,9 @@ def fit_arrivals(created: pd.Series, start: pd.Timestamp, as_of: pd.Timestamp) -
     coefficients, covariance, dispersion = _poisson_irls(design, counts)
     mean = np.exp(np.clip(design @ coefficients, -30, 30))
     # NB2 variance mean + k * mean^2, k by moments (busy days vary more than quiet ones)
-    day_variance = max(0.0, float(np.sum((counts - mean) ** 2 - mean) / np.sum(mean ** 2)))
+    # (residuals around fitted means understate the spread: scaled by n / (n - p) like the Pearson statistic)
+    small_sample = len(counts) / max(len(counts) - design.shape[1], 1)
+    day_variance = max(0.0, float(np.sum((counts - mean) ** 2 * small_sample - mean) / np.sum(mean ** 2)))
     return ArrivalModel(coefficients, covariance, dispersion, window, int(counts.sum()), weekdays, trend, as_of,
                         day_variance)
 
