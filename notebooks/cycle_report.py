@@ -22,16 +22,19 @@ cycle_id = ""  # empty means the as-of date
 output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
 snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
+past_cycles_json = ""  # set by `sla-toolkit run`: past cycles from the history ledger
 
 # %%
 from IPython.display import HTML, display
 
+from sla_toolkit.history.trend import since_last_cycle_of
 from sla_toolkit.report import figures, sections
 from sla_toolkit.snapshot import cycle_for_notebook
 
 result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
                             with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
+display(HTML(sections.headline(result)))
 
 # %% [markdown]
 # ## Executive summary
@@ -40,6 +43,15 @@ display(HTML(sections.header(result)))
 # %%
 display(HTML(sections.scorecard(result)))
 display(HTML(sections.top_findings(result)))
+
+# %% [markdown]
+# ## Since last cycle
+# Each SLA check over the past cycles, whether last cycle's proposal was adopted, and whether what it adjusted moved.
+
+# %%
+since = since_last_cycle_of(result, past_cycles_json)
+display(since)
+figures.show(since.plot_trend())
 
 # %% [markdown]
 # ## Pacing to the deadline
@@ -62,7 +74,7 @@ display(HTML(sections.reverse_funnel_block(result)))
 # ## Time to convert
 
 # %%
-display(HTML(sections.time_to_convert_block(result)))
+display(HTML(sections.collapsed(sections.time_to_convert_block(result), "Time-to-convert table")))
 for figure in figures.time_to_convert_figures(result):
     figures.show(figure)
 
@@ -82,7 +94,7 @@ display(HTML(sections.breakdown_block(result)))
 # ## Conversion models
 
 # %%
-display(HTML(sections.models_block(result)))
+display(HTML(sections.collapsed(sections.models_block(result), "Model tables: odds ratios, lead scoring, hazard ratios")))
 if result.models.scoring is not None and result.models.scoring.fitted:
     figures.show(result.models.scoring.plot_calibration().figure)
 
@@ -116,10 +128,10 @@ display(result.proposal)
 # ## Data quality
 
 # %%
-display(HTML(sections.quality_block(result)))
+display(HTML(sections.collapsed(sections.quality_block(result), "Data quality details")))
 
 # %% [markdown]
 # ## Methods
 
 # %%
-display(HTML(sections.METHODS))
+display(HTML(sections.collapsed(sections.METHODS, "How the numbers are made")))

@@ -98,8 +98,15 @@ def _init(args: argparse.Namespace) -> int:
 def _pace(args: argparse.Namespace) -> int:
     from .pacing_run import run_pacing
 
+    from .history import History
+    from .history.recording import warn_on_stderr
+    from .history.trend import record_pacing
+
+    history = History.at(args.out, args.history_env)   # bad ledger settings are refused before the run
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
+    with history:
+        record_pacing(history, run, warn_on_stderr)
     if getattr(args, "notify", None):
         from .notify.hooks import pacing_notice
 
@@ -287,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
     _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    pace_cmd.add_argument("--out", default="reports",
+                          help="root of the report folders, where the history ledger is (default: reports)")
+    pace_cmd.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     _add_notify_argument(pace_cmd)
     pace_cmd.set_defaults(handler=_pace)
 
