@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import SlaToolkitError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143   # 128 + SIGINT, 128 + SIGTERM
 HISTORY_ENV_HELP = ("environment variable holding the history database URL (default: SLA_HISTORY_URL if set, "
                     "else <out>/history.sqlite); never put the URL itself on the command line")
 
@@ -121,6 +122,13 @@ def _run(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from .history import History, runs_text
 
+    if args.repair:
+        from .history.repair import repair_all
+
+        with History.at(args.out, args.history_env, must_exist=True) as history:
+            lines = repair_all(history)
+        print("\n".join(lines) if lines else "nothing to repair: no run is left 'started'")
+        return EXIT_OK
     if args.compare and not args.sla_name:
         raise CommandLineError("--compare needs --sla-name (the SLA name or its report folder name); "
                                "`sla-toolkit history` lists them")
@@ -191,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--sla-name", help="only this SLA (its name or its report folder name)")
     history.add_argument("--compare", nargs=2, metavar=("CYCLE_A", "CYCLE_B"),
                          help="compare two cycles: checks side by side, A's adjustments followed up in B")
+    history.add_argument("--repair", action="store_true",
+                         help="mark runs that died (killed, machine restarted) as failed, or completed when their "
+                              "report was committed; repair their folders")
     history.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     history.set_defaults(handler=_history)
 
@@ -202,20 +213,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM: say what became of the run, exit 130 or 143."""
+    from .termination import Terminated
+
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    committed, failed = getattr(exc, "committed_dir", None), getattr(exc, "failure_dir", None)
+    if committed is not None:
+        what += f"; the report had already been committed: {committed}"
+    elif failed is not None:
+        what += f"; the partial run was moved to {failed} and the last good report is untouched"
+    print(f"sla-toolkit: {what}", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .termination import terminate_as_exception
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         _check_as_of(args)
-        return args.handler(args)
+        with terminate_as_exception():
+            return args.handler(args)
     except SlaToolkitError as exc:
         if args.debug:
             raise
         print(f"sla-toolkit: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("sla-toolkit: interrupted", file=sys.stderr)
-        return EXIT_RUN_FAILED
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
         if args.debug:
             raise

@@ -19,14 +19,13 @@ from .parameters import (ParameterInfo, _raise_problems, _read_notebook, coerce_
 from .report.export import export_html
 from .report.failure import FailureSummary, with_failed_cell, write_failure_report
 from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
+from .termination import fault_point
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "ParameterInfo", "RunOutcome", "RunPlan",
            "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
            "run_notebooks", "validate_parameters"]
 
 KERNEL_NAME = "python3"
-
-
 
 
 class NotebookRunError(RunError):
@@ -131,6 +130,10 @@ class RunPlan:
     (``results.json``...) land in the report folder. ``report_notebook`` (default: the first) is
     exported to ``report.html``. ``extra_files`` are written after execution: bytes as they are,
     callables are called with the run folder and return the bytes. ``timeout_s`` is per cell.
+    ``sla_name`` is recorded as the owner of the SLA folder (a run of another SLA is refused there).
+    ``history_run_id`` goes into ``run.log`` so a crashed run's ledger row can be matched to its folder;
+    ``on_locked`` is called with the target folder once the cycle's lock is held (ledger repair) and
+    returns lines to show.
     """
 
     notebooks: tuple[NotebookJob, ...]
@@ -142,6 +145,9 @@ class RunPlan:
     report_notebook: str | None = None
     report_title: str | None = None
     progress: bool = True
+    sla_name: str | None = None
+    history_run_id: str | None = None
+    on_locked: Callable[[Path], list[str]] | None = None
 
     def __post_init__(self) -> None:
         jobs = tuple(job if isinstance(job, NotebookJob) else NotebookJob(*job) for job in self.notebooks)
@@ -164,6 +170,11 @@ class RunPlan:
             check_path_component(name, "notebook name")
         if problems:
             raise ParameterError("run plan: " + "; ".join(problems))
+
+    @property
+    def target(self) -> Path:
+        """Where the report folder of this run goes (``<out_root>/<sla_slug>/<cycle_id>``, absolute)."""
+        return self.out_root.resolve() / self.sla_slug / self.cycle_id
 
     @property
     def report_job(self) -> NotebookJob:
@@ -234,11 +245,15 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
     """
     parameters = _validate_plan(plan)
     durations: dict[str, float] = {}
-    with RunFolder(plan.out_root, plan.sla_slug, plan.cycle_id) as folder:
+    with RunFolder(plan.out_root, plan.sla_slug, plan.cycle_id, owner=plan.sla_name) as folder:
         log = RunLog(folder.path / LOG_FILE)
-        log.start(plan.sla_slug, plan.cycle_id, folder.target, recovered=folder.recovered)
+        recovered = folder.recovered + (plan.on_locked(folder.target) if plan.on_locked else [])
+        log.start(plan.sla_slug, plan.cycle_id, folder.target, recovered=recovered, run_id=plan.history_run_id)
+        for action in recovered:
+            print(f"sla-toolkit: recovered: {action}", file=sys.stderr, flush=True)
         step = "start"
         try:
+            fault_point("locked")
             for number, job in enumerate(plan.notebooks, start=1):
                 step = f"execute {job.name}"
                 log.write(f"notebook {job.name}: start {job.path} "
@@ -251,6 +266,7 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 if plan.progress:
                     print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
                           f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr, flush=True)
+            fault_point("executed")
             step = "export report.html"
             report = plan.report_job
             with log.timed(f"export {REPORT_FILE} from {report.name}", durations):
@@ -261,9 +277,14 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 data = content(folder.path) if callable(content) else content
                 (folder.path / file_name).write_bytes(data)
             log.write(f"run ok; moving into {folder.target}")
+            fault_point("exported")
             run_dir = folder.commit()
         except BaseException as exc:
+            if folder.final_path is not None:   # SIGTERM held during the commit: the report is in place
+                exc.committed_dir = folder.final_path
+                raise
             failure_dir = _record_failure(folder, log, plan, step, exc)
+            exc.failure_dir = failure_dir
             if isinstance(exc, Exception):
                 raise _run_error(exc, failure_dir, f"run of {plan.sla_slug}/{plan.cycle_id} failed at {step}") \
                     from (None if isinstance(exc, RunError) else exc)

@@ -6,21 +6,29 @@ run is recorded in the history ledger (:mod:`sla_toolkit.history`).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from .errors import ParameterError
 from .history import History, recorded_run
+from .history.recording import RunRecording
+from .history.repair import repair_cycle
 from .io import load_leads
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters
 from .runner import RunOutcome, RunPlan, run_notebooks
 from .scope import resolve_as_of
 from .spec import load_spec
+from .termination import Terminated, deferred_termination, fault_point
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 CYCLE_NOTEBOOK = NOTEBOOK_DIR / "cycle_report.ipynb"
 PACING_NOTEBOOK = NOTEBOOK_DIR / "daily_pacing.ipynb"
 DEFAULT_OUT = Path("reports")
+RUNNER_OWNED = {"sla_path": "--sla", "source_path": "--source", "as_of": "--as-of", "cycle_id": "--cycle-id",
+                "output_dir": "--out"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     """Validate everything that can be validated without a kernel, and return the run plan."""
     spec = load_spec(request.sla)
     load_mapping(request.source)
+    refuse_runner_owned(request.extra_parameters)
     extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")
     data = load_leads(spec, request.source)
@@ -55,18 +64,68 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
         report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
-        progress=request.progress)
+        progress=request.progress, sla_name=spec.name)
+
+
+def refuse_runner_owned(pairs: tuple[str, ...] | list[str]) -> None:
+    """``-p`` cannot set what the runner sets (the report would disagree with its folder and title)."""
+    problems = []
+    for pair in pairs:
+        name = pair.partition("=")[0].strip()
+        if name in RUNNER_OWNED:
+            problems.append(f"{name}: set by the runner, not by -p; use {RUNNER_OWNED[name]}")
+    if problems:
+        noun = "parameter" if len(problems) == 1 else "parameters"
+        error = ParameterError(f"-p for {CYCLE_NOTEBOOK.name}: {len(problems)} runner-owned {noun}:\n"
+                               + "\n".join(f"  - {p}" for p in problems))
+        error.problems = problems
+        raise error
 
 
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
-    """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
+    """Plan, run and record the run in history (started, then completed or failed; see history.recording).
+
+    Once the cycle's lock is held, earlier runs of the cycle that died still ``started`` are repaired
+    (:func:`sla_toolkit.history.repair.repair_cycle`).
+    """
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
         plan = plan_cycle_run(request)
-        with recorded_run(history, load_spec(request.sla).name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
-            outcome = run_notebooks(plan)
-            recording.completed(outcome.run_dir)
-        return outcome
+        with recorded_run(history, plan.sla_name, plan.cycle_id, sla_slug=plan.sla_slug,
+                          run_dir=plan.target) as recording:
+            if history is not None and recording.run_id is not None:
+                plan = dataclasses.replace(plan, history_run_id=recording.run_id,
+                                           on_locked=partial(_repair_ledger, history, recording.run_id))
+            return _run_and_record(plan, recording)
     finally:
         if history is not None:
             history.close()
+
+
+def _repair_ledger(history: History, own_run_id: str, target: Path) -> list[str]:
+    try:
+        return repair_cycle(history, target, keep_run_id=own_run_id)
+    except Exception as exc:  # noqa: BLE001 - a ledger that cannot be repaired must not stop the run
+        return [f"ledger: earlier runs of this cycle could not be checked: {type(exc).__name__}: {exc}"]
+
+
+def _run_and_record(plan: RunPlan, recording: RunRecording) -> RunOutcome:
+    """Run the plan; record it completed, also when SIGTERM arrives after its report was committed."""
+    try:
+        outcome = run_notebooks(plan)
+    except Terminated as exc:
+        if exc.committed_dir is not None:
+            with deferred_termination():
+                recording.completed(exc.committed_dir)
+        raise
+    try:
+        fault_point("committed")
+        with deferred_termination():
+            recording.completed(outcome.run_dir)
+    except Terminated as exc:
+        exc.committed_dir = outcome.run_dir
+        if not recording.finished:
+            with deferred_termination():
+                recording.completed(outcome.run_dir)
+        raise
+    return outcome

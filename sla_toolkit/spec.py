@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
+from .naming import folder_slug
 from .types import transition_name
 
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -258,8 +259,8 @@ class SlaSpec(_Strict):
 
     @property
     def slug(self) -> str:
-        """File-system-safe version of the name, used for report folders."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.name).strip("-.") or "sla"
+        """The report folder name: unique per SLA name (see :func:`sla_toolkit.naming.folder_slug`)."""
+        return folder_slug(self.name)
 
     @property
     def follow_up_stage(self) -> str:

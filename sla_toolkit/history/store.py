@@ -149,14 +149,19 @@ class History:
 
     # -- writes ---------------------------------------------------------------------------------------
     def start_run(self, sla_name: str, cycle_id: str, *, sla_slug: str | None = None,
-                  kind: RunKind = RunKind.CYCLE, as_of: dt.datetime | None = None) -> str:
-        """Record a run as ``started`` (before its notebooks execute); return its new ``run_id``."""
+                  kind: RunKind = RunKind.CYCLE, as_of: dt.datetime | None = None,
+                  run_dir: Path | str | None = None) -> str:
+        """Record a run as ``started`` (before its notebooks execute); return its new ``run_id``.
+
+        ``run_dir`` is where its report will go: the key by which a later run of the same cycle, or
+        ``history --repair``, finds it if this run dies.
+        """
         run_id = uuid.uuid4().hex
         with self._begin() as connection:
             connection.execute(schema.runs.insert().values(
                 run_id=run_id, sla_name=sla_name, sla_slug=sla_slug or sla_name, cycle_id=cycle_id,
                 kind=RunKind(kind).value, status=RunStatus.STARTED.value, started_at=schema.utc_now(),
-                as_of=as_of))
+                as_of=as_of, run_dir=None if run_dir is None else str(run_dir)))
         return run_id
 
     def _finish(self, connection: sa.Connection, run_id: str, **values: Any) -> None:
@@ -192,6 +197,14 @@ class History:
         with self._begin() as connection:
             self._finish(connection, run_id, status=RunStatus.FAILED.value, error=error,
                          run_dir=None if run_dir is None else str(run_dir))
+
+    def started_runs(self, run_dir: Path | str | None = None) -> list[dict[str, Any]]:
+        """Runs still ``started`` (optionally only those whose report goes to ``run_dir``), oldest first."""
+        statement = sa.select(*(schema.runs.c[name] for name in RUN_COLUMNS)).where(
+            schema.runs.c.status == RunStatus.STARTED.value).order_by(schema.runs.c.started_at)
+        if run_dir is not None:
+            statement = statement.where(schema.runs.c.run_dir == str(run_dir))
+        return self._read(statement)
 
     # -- reads ----------------------------------------------------------------------------------------
     def _read(self, statement: sa.Select) -> list[dict[str, Any]]:
