@@ -99,6 +99,18 @@ def _pace(args: argparse.Namespace) -> int:
     return EXIT_MISSED if args.fail_on_miss and run.pacing.status.value == "MISSED" else EXIT_OK
 
 
+def _digest(args: argparse.Namespace) -> int:
+    from .digest import run_digest
+
+    run = run_digest(args.sla, args.source, as_of=args.as_of, out=args.out, files=args.file or None)
+    print(run.renderings[args.format], end="")
+    if run.paths:
+        print(f"digest written to {run.paths['json'].parent} ({', '.join(p.name for p in run.paths.values())})",
+              file=sys.stderr)
+    status = run.digest.marketing.pacing.status.value
+    return EXIT_MISSED if args.fail_on_miss and status == "MISSED" else EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from .runs import CycleRunRequest, run_cycle_notebooks
 
@@ -182,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
     pace_cmd.set_defaults(handler=_pace)
+
+    digest = sub.add_parser("digest", help="the two-sided daily message: marketing -> sales and sales -> marketing, "
+                                           "with changes since the previous digest")
+    _add_data_arguments(digest, "digest date (default: the latest date in the data)")
+    digest.add_argument("--out", default="reports",
+                        help="root of the report folders; digests go to <out>/<sla>/digests/ (default: reports)")
+    digest.add_argument("--format", choices=("text", "markdown", "html"), default="text",
+                        help="what to print (all three are written)")
+    digest.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    digest.set_defaults(handler=_digest)
 
     run = sub.add_parser("run", help="full cycle: execute the notebooks, write the report folder")
     _add_data_arguments(run, "cut-off date (default: the latest date in the data)", files=False)
