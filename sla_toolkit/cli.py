@@ -65,7 +65,9 @@ def _validate(args: argparse.Namespace) -> int:
     for note in q.notes:
         print(f"  note: {note}")
     if args.quarantine:
-        data.quarantine.to_csv(args.quarantine, index=False)
+        from .csv_output import write_csv
+
+        write_csv(data.quarantine, args.quarantine)
         print(f"  quarantined rows written to {args.quarantine}"
               + ("" if len(data.quarantine) else " (none: header only)"))
     if args.by:

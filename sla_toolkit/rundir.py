@@ -172,8 +172,8 @@ class RunFolder:
                 raise
             self.path, self.final_path = None, self.target
             fault_point("swapped")
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
         return self.target
 
     def fail(self) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..csv_output import write_csv
+
 
 def write_outputs(result, folder: str | Path) -> list[Path]:
     """Write the run's data files into ``folder`` (the run's temporary folder); returns their paths."""
@@ -17,7 +19,7 @@ def write_outputs(result, folder: str | Path) -> list[Path]:
     proposal.write_text(result.proposal.yaml_text, encoding="utf-8")
     written.append(proposal)
     quarantine = folder / "quarantine.csv"
-    result.data.quarantine.to_csv(quarantine, index=False)
+    write_csv(result.data.quarantine, quarantine)
     written.append(quarantine)
     return written
 
