@@ -97,6 +97,13 @@ else:
     display(HTML("<p>No spend table was mapped: cost KPIs are not applicable.</p>"))
 
 # %% [markdown]
+# ## Experiments
+# Each declared test's arms against its control. Only a randomized test whose arm sizes match the plan may say an arm *caused* a lift.
+
+# %%
+display(result.experiments)
+
+# %% [markdown]
 # ## All findings
 
 # %%

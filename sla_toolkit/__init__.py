@@ -3,12 +3,24 @@
 Public API: :func:`load_spec`, :func:`load_leads`, :func:`run_cycle`, :func:`run_pacing`. The heavier
 entry points are imported on first use, so the command line starts fast.
 """
+from importlib import metadata
+
 from .errors import SlaToolkitError, SourceError, SpecError
 from .spec import SlaSpec, load_spec
 
 __all__ = ["SlaSpec", "SlaToolkitError", "SourceError", "SpecError", "load_leads", "load_spec", "run_cycle",
            "run_pacing"]
-__version__ = "0.1.0"
+
+
+def _installed_version() -> str:
+    """The version pip installed (pyproject.toml is the one place it is written)."""
+    try:
+        return metadata.version("sla_toolkit")
+    except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0+unknown"
+
+
+__version__ = _installed_version()
 
 _LAZY = {"load_leads": ("sla_toolkit.io", "load_leads"), "run_cycle": ("sla_toolkit.pipeline", "run_cycle"),
          "run_pacing": ("sla_toolkit.pacing_run", "run_pacing")}

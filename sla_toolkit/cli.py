@@ -1,7 +1,12 @@
-"""The ``sla-toolkit`` command line. Exit codes: 0 ok, 2 bad input, 1 run failure (3: SLA missed, on request)."""
+"""The sla-toolkit command line.
+
+Exit codes: 0 ok, 2 bad input, 1 run failure, 3 an SLA target missed (with --fail-on-miss).
+"""
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -98,6 +103,10 @@ def _pace(args: argparse.Namespace) -> int:
 
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
+    if getattr(args, "notify", None):
+        from .notify.hooks import pacing_notice
+
+        args.notice = pacing_notice(run)
     return EXIT_MISSED if args.fail_on_miss and run.pacing.status.value == "MISSED" else EXIT_OK
 
 
@@ -110,20 +119,33 @@ def _digest(args: argparse.Namespace) -> int:
         print(f"digest written to {run.paths['json'].parent} ({', '.join(p.name for p in run.paths.values())})",
               file=sys.stderr)
     status = run.digest.marketing.pacing.status.value
+    if getattr(args, "notify", None):
+        from .notify.hooks import digest_notice
+
+        args.notice = digest_notice(run)
     return EXIT_MISSED if args.fail_on_miss and status == "MISSED" else EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runs import CycleRunRequest, run_cycle_notebooks
+    from .runs import CycleRunRequest
+    from .scheduled import run_with_retry
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
                               cycle_id=args.cycle_id, extra_parameters=tuple(args.parameter or ()),
-                              timeout_s=args.timeout, history_env=args.history_env)
+                              parameters_file=Path(args.parameters_file) if getattr(args, "parameters_file", None)
+                              else None,
+                              timeout_s=args.timeout, history_env=args.history_env,
+                              notebook_timeout_s=getattr(args, "notebook_timeout", None),
+                              run_timeout_s=getattr(args, "run_timeout", None))
     print(f"running {request.sla} on {request.source} (notebooks execute; this takes a minute)...",
           file=sys.stderr)
-    outcome = run_cycle_notebooks(request)
+    outcome = run_with_retry(request)
     print(f"report: {outcome.report_html}")
     print(f"run folder: {outcome.run_dir} (results.json, next_sla.yaml, quarantine.csv, run.log)")
+    if getattr(args, "notify", None):
+        from .notify.hooks import cycle_notice
+
+        args.notice = cycle_notice(outcome.run_dir)
     if args.fail_on_miss:
         import json
 
@@ -163,8 +185,47 @@ def _demo(args: argparse.Namespace) -> int:
     _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None, quarantine=None,
                                  by=None))
     return _run(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, out=args.out, cycle_id=None,
-                                   parameter=None, timeout=args.timeout, fail_on_miss=False,
+                                   parameter=None, parameters_file=None, timeout=args.timeout, fail_on_miss=False,
                                    history_env=args.history_env))
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .bundled import NOTEBOOK_NAMES, notebook_folder, sample_folder
+
+    target = Path(args.dir)
+    copies = {target / "notebooks" / f"{name}{suffix}": notebook_folder() / f"{name}{suffix}"
+              for name in NOTEBOOK_NAMES for suffix in (".ipynb", ".py")}
+    copies.update({target / "data" / "sample" / p.name: p for p in sorted(sample_folder().iterdir()) if p.is_file()})
+    existing = [str(p) for p in copies if p.exists()]
+    if existing and not args.force:
+        raise CommandLineError(f"{len(existing)} file(s) exist, e.g. {existing[0]}; not overwritten (use --force)")
+    for destination, source in copies.items():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(source.read_bytes())
+    print(f"wrote the paired notebooks to {target / 'notebooks'} and the sample campaign they default to in "
+          f"{target / 'data' / 'sample'}; open them with: jupyter lab {target / 'notebooks'}")
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .schemas import json_schema
+
+    print(json.dumps(json_schema(args.kind), indent=2))
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import ProbeStatus, run_probes
+
+    probes = run_probes(Path(args.out), args.history_env)
+    print("sla-toolkit doctor")
+    for probe in probes:
+        print(probe.line())
+    failed = [p.name for p in probes if p.status is ProbeStatus.FAIL]
+    print(f"{len(failed)} problem(s): {', '.join(failed)}" if failed else "all required checks passed")
+    return EXIT_RUN_FAILED if failed else EXIT_OK
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, as_of_help: str, files: bool = True) -> None:
@@ -176,10 +237,32 @@ def _add_data_arguments(parser: argparse.ArgumentParser, as_of_help: str, files:
         parser.add_argument("--file", action="append", help="lead file(s) replacing leads.path of the mapping")
 
 
+def _add_notify_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--notify", metavar="FILE", help="send notifications as the `notify:` block of FILE says "
+                        "(webhook, e-mail; see README 'Notifications')")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, plus "did you mean ...?" for a mistyped subcommand."""
+
+    def error(self, message: str):
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            close = difflib.get_close_matches(match.group(1), choices, n=1)
+            message = f"unknown command {match.group(1)!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                                f"; choose from {', '.join(choices)}")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sla-toolkit", description=__doc__)
+    from . import __version__
+
+    parser = _Parser(prog="sla-toolkit", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"sla-toolkit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     validate = sub.add_parser("validate", help="check the spec and the data, print counts; no analysis")
     _add_data_arguments(validate, "dates after this are in the future (default: now)")
@@ -188,13 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=_validate)
 
     init = sub.add_parser("init", help="write a commented starter sla.yaml and source.yaml")
-    init.add_argument("dir")
+    init.add_argument("dir", help="folder to write them to (created if missing)")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     init.set_defaults(handler=_init)
 
     pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
     _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    _add_notify_argument(pace_cmd)
     pace_cmd.set_defaults(handler=_pace)
 
     digest = sub.add_parser("digest", help="the two-sided daily message: marketing -> sales and sales -> marketing, "
@@ -205,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=("text", "markdown", "html"), default="text",
                         help="what to print (all three are written)")
     digest.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    _add_notify_argument(digest)
     digest.set_defaults(handler=_digest)
 
     run = sub.add_parser("run", help="full cycle: execute the notebooks, write the report folder")
@@ -213,9 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cycle-id", help="run folder name (default: the as-of date)")
     run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                      help="extra notebook parameter (checked before any kernel starts)")
+    run.add_argument("-f", "--parameters-file", metavar="PARAMS.YAML",
+                     help="notebook parameters from a YAML mapping, as papermill's -f (-p values win)")
     run.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
+    run.add_argument("--notebook-timeout", type=float, metavar="SECONDS", help="seconds allowed per notebook")
+    run.add_argument("--run-timeout", type=float, metavar="SECONDS",
+                     help="seconds allowed for the whole run (all notebooks); a scheduled run never hangs")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any SLA check is MISSED")
     run.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
+    _add_notify_argument(run)
     run.set_defaults(handler=_run)
 
     history = sub.add_parser("history", help="list recorded runs, or compare two cycles of one SLA")
@@ -230,10 +321,25 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(handler=_history)
 
     demo = sub.add_parser("demo", help="run everything on the bundled sample data and print the report path")
-    demo.add_argument("--out", default="reports")
-    demo.add_argument("--timeout", type=float, default=900.0)
+    demo.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
+    demo.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per notebook cell")
     demo.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     demo.set_defaults(handler=_demo)
+
+    notebooks = sub.add_parser("notebooks", help="copy the paired notebooks (and the sample they default to) "
+                               "for interactive work in JupyterLab")
+    notebooks.add_argument("dir", help="folder to write DIR/notebooks and DIR/data/sample to")
+    notebooks.add_argument("--force", action="store_true", help="overwrite existing files")
+    notebooks.set_defaults(handler=_notebooks)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of sla.yaml or source.yaml (for editors)")
+    schema.add_argument("kind", choices=["sla", "source"], help="which file the schema describes")
+    schema.set_defaults(handler=_schema)
+
+    doctor = sub.add_parser("doctor", help="check the environment: kernel, bundled files, ledger, extras")
+    doctor.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
+    doctor.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
+    doctor.set_defaults(handler=_doctor)
     return parser
 
 
@@ -256,23 +362,30 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    notifier = None
     try:
+        if getattr(args, "notify", None):   # a bad notify file is bad input, found before the run
+            from .notify.hooks import CliNotifier
+
+            notifier = CliNotifier.from_args(args)
         _check_as_of(args)
         with terminate_as_exception():
-            return args.handler(args)
+            code = args.handler(args)
+        return code if notifier is None else notifier.finish(args, code, None)
     except SlaToolkitError as exc:
         if args.debug:
             raise
         print(f"sla-toolkit: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exc.exit_code if notifier is None else notifier.finish(args, exc.exit_code, exc)
     except KeyboardInterrupt as exc:
-        return _interrupted(exc)
+        code = _interrupted(exc)
+        return code if notifier is None else notifier.finish(args, code, exc)
     except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
         if args.debug:
             raise
         print(f"sla-toolkit: run failed: {type(exc).__name__}: {exc} (use --debug for the traceback)",
               file=sys.stderr)
-        return EXIT_RUN_FAILED
+        return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)
 
 
 if __name__ == "__main__":

@@ -243,3 +243,24 @@ def parse_cli_parameters(pairs: list[str], declared: Mapping[str, ParameterInfo]
                 problems.append(f"{name}: {exc}")
     _raise_problems(origin, problems)
     return given
+
+
+def read_parameters_file(path: Path | str, declared: Mapping[str, ParameterInfo]) -> dict[str, Any]:
+    """Notebook parameters from a YAML mapping (papermill's ``-f params.yaml``), checked like ``-p`` values.
+
+    Dates written as YAML dates (``as_of: 2025-03-24``) are read as the text the notebook expects.
+    """
+    import datetime as dt
+
+    from .spec import read_yaml
+
+    data = read_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        _raise_problems(str(path), [f"expected a mapping of parameter names to values, got {type(data).__name__}"])
+    given = {str(name): value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+             for name, value in data.items()}
+    normalised, problems = parameter_problems(declared, given)
+    _raise_problems(str(path), problems)
+    return normalised

@@ -18,6 +18,7 @@ import pandas as pd
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
 from .costs import ChannelCosts, channel_costs
+from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
@@ -58,6 +59,7 @@ class CycleResult:
     costs: ChannelCosts | None
     findings: Findings
     proposal: NextCycleProposal
+    experiments: ExperimentsResult = ExperimentsResult(())
 
     @property
     def quality(self) -> DataQuality:
@@ -87,6 +89,7 @@ class CycleResult:
             "costs": None if self.costs is None else jsonable(self.costs.to_frame()),
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
+            "experiments": self.experiments.to_dict(),
         }
 
 
@@ -134,7 +137,9 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs))
+    experiments = evaluate_experiments(leads, spec, cutoff)
+    findings = with_experiment_findings(findings, experiments)
     proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal)
+                       proposal, experiments)

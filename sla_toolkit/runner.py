@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,14 +64,26 @@ def _interactive() -> bool:
     return sys.stderr.isatty()
 
 
+def _cell_timeout(timeout_s: float | None, deadline: float | None) -> Callable[[Any], int | None]:
+    """nbclient's per-cell timeout: the cell limit, cut to what is left before ``deadline`` (monotonic)."""
+    def timeout_for(_cell) -> int | None:
+        left = math.inf if deadline is None else deadline - time.monotonic()
+        limit = min(timeout_s if timeout_s else math.inf, left)
+        return None if math.isinf(limit) else max(1, math.ceil(limit))
+
+    return timeout_for
+
+
 def execute_notebook(input_path: Path | str, output_path: Path | str, parameters: Mapping[str, Any],
-                     *, timeout_s: float | None, cwd: Path | str, progress: bool = True
-                     ) -> nbformat.NotebookNode:
+                     *, timeout_s: float | None, cwd: Path | str, progress: bool = True,
+                     deadline: float | None = None) -> nbformat.NotebookNode:
     """Validate ``parameters``, then execute the notebook with papermill in the ``python3`` kernel.
 
     The kernel is this interpreter's: the ``python3`` spec of a virtualenv runs ``python``, which
     jupyter_client replaces with ``sys.executable``. The notebook is saved after every cell, so
-    a failure keeps everything executed so far. ``timeout_s`` applies to each cell.
+    a failure keeps everything executed so far. ``timeout_s`` applies to each cell; ``deadline`` (a
+    ``time.monotonic()`` value: the notebook's or the run's time budget) cuts every cell's limit to the
+    time left.
 
     Raises
     ------
@@ -89,6 +103,7 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
         return papermill.execute_notebook(
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
+            timeout_func=_cell_timeout(timeout_s, deadline),
             progress_bar=progress and _interactive(), log_output=False,
             kernel_manager_class=_kernel_manager_logging_to(output_path.parent / LOG_FILE))
     except papermill.PapermillExecutionError as exc:
@@ -98,11 +113,16 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
     except (CellTimeoutError, DeadKernelError) as exc:
         failure = dataclasses.replace(
             failure, error_name=type(exc).__name__,
-            error_value=f"cell did not finish within {timeout_s} s (the per-cell timeout)"
-            if isinstance(exc, CellTimeoutError) else str(exc))
+            error_value=_timeout_text(timeout_s, deadline) if isinstance(exc, CellTimeoutError) else str(exc))
         if not output_path.exists():
             raise NotebookRunError(dataclasses.replace(failure, executed_notebook=None)) from None
         raise NotebookRunError(with_failed_cell(failure, _read_notebook(output_path))) from None
+
+
+def _timeout_text(timeout_s: float | None, deadline: float | None) -> str:
+    if deadline is not None and deadline - time.monotonic() <= 1:
+        return "the notebook's or the run's time budget ran out (--notebook-timeout / --run-timeout)"
+    return f"cell did not finish within {timeout_s} s (the per-cell timeout)"
 
 
 # -- a whole run ----------------------------------------------------------------------------------------
@@ -129,7 +149,8 @@ class RunPlan:
     Notebooks execute in order with the run folder as working directory, so files they write
     (``results.json``...) land in the report folder. ``report_notebook`` (default: the first) is
     exported to ``report.html``. ``extra_files`` are written after execution: bytes as they are,
-    callables are called with the run folder and return the bytes. ``timeout_s`` is per cell.
+    callables are called with the run folder and return the bytes. ``timeout_s`` is per cell,
+    ``notebook_timeout_s`` per notebook and ``run_timeout_s`` for all notebooks together (None: no limit).
     ``sla_name`` is recorded as the owner of the SLA folder (a run of another SLA is refused there).
     ``history_run_id`` goes into ``run.log`` so a crashed run's ledger row can be matched to its folder;
     ``on_locked`` is called with the target folder once the cycle's lock is held (ledger repair) and
@@ -145,6 +166,8 @@ class RunPlan:
     report_notebook: str | None = None
     report_title: str | None = None
     progress: bool = True
+    notebook_timeout_s: float | None = None
+    run_timeout_s: float | None = None
     sla_name: str | None = None
     history_run_id: str | None = None
     on_locked: Callable[[Path], list[str]] | None = None
@@ -245,6 +268,7 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
     """
     parameters = _validate_plan(plan)
     durations: dict[str, float] = {}
+    run_deadline = None if plan.run_timeout_s is None else time.monotonic() + plan.run_timeout_s
     with RunFolder(plan.out_root, plan.sla_slug, plan.cycle_id, owner=plan.sla_name) as folder:
         log = RunLog(folder.path / LOG_FILE)
         recovered = folder.recovered + (plan.on_locked(folder.target) if plan.on_locked else [])
@@ -260,9 +284,13 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                           f"parameters={json.dumps(parameters[job.name], default=str)}")
                 if plan.progress:
                     print(f"[{number}/{len(plan.notebooks)}] executing {job.name} ...", file=sys.stderr, flush=True)
+                deadline = min((d for d in (run_deadline, None if plan.notebook_timeout_s is None else
+                                            time.monotonic() + plan.notebook_timeout_s) if d is not None),
+                               default=None)
                 with log.timed(f"notebook {job.name}", durations):
                     execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
-                                     timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress)
+                                     timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress,
+                                     deadline=deadline)
                 if plan.progress:
                     print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
                           f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr, flush=True)

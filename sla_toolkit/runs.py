@@ -12,20 +12,20 @@ from functools import partial
 from pathlib import Path
 
 from .errors import ParameterError
+from .bundled import notebook_path
 from .history import History, recorded_run
 from .history.recording import RunRecording
 from .history.repair import repair_cycle
 from .io import load_leads
 from .io.mapping import load_mapping
-from .parameters import inspect_parameters, parse_cli_parameters
+from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
 from .scope import resolve_as_of
 from .spec import load_spec
 from .termination import Terminated, deferred_termination, fault_point
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-CYCLE_NOTEBOOK = NOTEBOOK_DIR / "cycle_report.ipynb"
-PACING_NOTEBOOK = NOTEBOOK_DIR / "daily_pacing.ipynb"
+CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
+PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
 RUNNER_OWNED = {"sla_path": "--sla", "source_path": "--source", "as_of": "--as-of", "cycle_id": "--cycle-id",
                 "output_dir": "--out"}
@@ -41,7 +41,10 @@ class CycleRunRequest:
     out: Path = DEFAULT_OUT
     cycle_id: str | None = None
     extra_parameters: tuple[str, ...] = ()
+    parameters_file: Path | None = None   # YAML mapping of notebook parameters (-f); -p values win
     timeout_s: float = 900.0
+    notebook_timeout_s: float | None = None   # whole-notebook limit (None: none)
+    run_timeout_s: float | None = None        # all notebooks together (None: none)
     progress: bool = True
     record_history: bool = True
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
@@ -51,9 +54,13 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     """Validate everything that can be validated without a kernel, and return the run plan."""
     spec = load_spec(request.sla)
     load_mapping(request.source)
-    refuse_runner_owned(request.extra_parameters)
-    extra = parse_cli_parameters(list(request.extra_parameters), inspect_parameters(CYCLE_NOTEBOOK),
-                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")
+    refuse_runner_owned([pair.partition("=")[0].strip() for pair in request.extra_parameters],
+                        f"-p for {CYCLE_NOTEBOOK.name}")
+    declared = inspect_parameters(CYCLE_NOTEBOOK)
+    from_file = read_parameters_file(request.parameters_file, declared) if request.parameters_file else {}
+    refuse_runner_owned(list(from_file), str(request.parameters_file))
+    extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
+                                                 origin=f"-p for {CYCLE_NOTEBOOK.name}")}
     data = load_leads(spec, request.source)
     cutoff = resolve_as_of(data, request.as_of)
     cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
@@ -64,19 +71,18 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
         report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
-        progress=request.progress, sla_name=spec.name)
+        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s, run_timeout_s=request.run_timeout_s,
+        sla_name=spec.name)
 
 
-def refuse_runner_owned(pairs: tuple[str, ...] | list[str]) -> None:
-    """``-p`` cannot set what the runner sets (the report would disagree with its folder and title)."""
-    problems = []
-    for pair in pairs:
-        name = pair.partition("=")[0].strip()
-        if name in RUNNER_OWNED:
-            problems.append(f"{name}: set by the runner, not by -p; use {RUNNER_OWNED[name]}")
+def refuse_runner_owned(names: list[str], origin: str) -> None:
+    """``-p`` or a parameters file cannot set what the runner sets (the report would disagree with its
+    folder, title and pacing.json, or be written outside ``--out``)."""
+    problems = [f"{name}: set by the runner, not by -p or a parameters file; use {RUNNER_OWNED[name]}"
+                for name in names if name in RUNNER_OWNED]
     if problems:
         noun = "parameter" if len(problems) == 1 else "parameters"
-        error = ParameterError(f"-p for {CYCLE_NOTEBOOK.name}: {len(problems)} runner-owned {noun}:\n"
+        error = ParameterError(f"{origin}: {len(problems)} runner-owned {noun}:\n"
                                + "\n".join(f"  - {p}" for p in problems))
         error.problems = problems
         raise error

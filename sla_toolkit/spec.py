@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
+from .experiment_spec import Experiment, as_experiment_list
+from .suggest import allowed_keys, did_you_mean
 from .naming import folder_slug
 from .yaml_input import read_yaml
 from .types import transition_name
@@ -250,6 +252,7 @@ class SlaSpec(_Strict):
     leaky: list[str] = Field(default_factory=list)
     analysis: Analysis = Analysis()
     channel_mix: Annotated[dict[str, Rate], AfterValidator(_sums_to_one)] | None = None
+    experiment: Experiment | list[Experiment] | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SlaSpec":
@@ -261,6 +264,16 @@ class SlaSpec(_Strict):
     def slug(self) -> str:
         """The report folder name: unique per SLA name (see :func:`sla_toolkit.naming.folder_slug`)."""
         return folder_slug(self.name)
+
+    @property
+    def experiments(self) -> tuple[Experiment, ...]:
+        """The declared tests (``experiment:`` holds one or a list)."""
+        return as_experiment_list(self.experiment)
+
+    @property
+    def experiment_columns(self) -> list[str]:
+        """Lead-table columns the experiments need (their arm columns)."""
+        return list(dict.fromkeys(e.arm_column for e in self.experiments))
 
     @property
     def follow_up_stage(self) -> str:
@@ -276,11 +289,13 @@ def _format_location(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
 
 
-def _friendly(error: dict) -> str:
+def _friendly(error: dict, model: type[BaseModel] | None = None) -> str:
     kind = error["type"]
     msg = error["msg"]
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; unknown keys are not ignored)"
+        loc = [part for part in error["loc"] if not str(part).startswith("function-after")]
+        hint = did_you_mean(loc[-1], allowed_keys(model, loc[:-1])) if model is not None and loc else ""
+        return f"unknown key (check the spelling; unknown keys are not ignored){hint}"
     if kind == "missing":
         return "required, but missing"
     if msg.startswith("Value error, "):
@@ -302,7 +317,7 @@ def spec_from_dict(data: Any, source: str = "<dict>") -> SlaSpec:
         return SlaSpec.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-    problems = [(_format_location(e["loc"]), _friendly(e)) for e in errors if e["type"] != _CROSS_CHECK]
+    problems = [(_format_location(e["loc"]), _friendly(e, SlaSpec)) for e in errors if e["type"] != _CROSS_CHECK]
     cross = _cross_check_yaml(data)
     if not cross:  # keep what the model found should the parsed YAML not show it
         cross = [(_format_location(e["loc"]), e["msg"]) for e in errors if e["type"] == _CROSS_CHECK]

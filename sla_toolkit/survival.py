@@ -304,7 +304,7 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
             rows.append({"transition": name, "group": group, **row})
             curves.append(curve.assign(transition=name, group=group))
     summary = pd.DataFrame(rows)
-    curve_table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    curve_table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["transition", "group"])
     if len(curve_table):
         keys = ["transition", "group"]
         curve_table = curve_table[keys + [c for c in curve_table if c not in keys]]

@@ -1,15 +1,16 @@
-"""The bundled sample campaign in ``<repo>/data/sample`` (written by ``data/generate_sample.py``)."""
+"""The bundled sample campaign (``data/sample`` in git, shipped as package data; written by
+``data/generate_sample.py``)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..bundled import sample_folder
 from .writers import CampaignPaths
 
 if TYPE_CHECKING:  # io sits above datasets' dependencies; import it only when loading
     from ..io import LeadData
 
-SAMPLE_FOLDER = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE_FOLDER = sample_folder()
 
 
 def example_paths() -> CampaignPaths:

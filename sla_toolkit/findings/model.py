@@ -38,6 +38,7 @@ class Finding(ResultMixin):
 
     ``topic`` is a stable key (``"breakdown:channel=email:mql->sql"``) so cycles can be compared.
     ``impact_customers`` is the expected number of customers gained (+) or lost (-) at the current volume.
+    ``causal`` is True only for a randomized test's result that passed its sample-ratio check.
     """
 
     kind: FindingKind
@@ -49,6 +50,7 @@ class Finding(ResultMixin):
     confidence: Confidence
     impact_customers: float = 0.0
     rule: str = ""
+    causal: bool = False   # worded as a cause: only a randomized test that passed its checks (experiments)
 
     @property
     def title(self) -> str:  # type: ignore[override]

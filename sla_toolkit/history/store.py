@@ -115,7 +115,7 @@ class History:
             detail = type(exc).__name__ if quotes_url else f"{type(exc).__name__}: {exc}"
             shown = location.label if isinstance(location, HistoryLocation) else "(the URL given)"
             raise HistoryError(f"history database {shown}: cannot use this URL ({detail}); PostgreSQL needs "
-                               "`pip install 'psycopg[binary]'` and a postgresql+psycopg:// URL") from None
+                               "`pip install 'sla_toolkit[postgres]'` and a postgresql+psycopg:// URL") from None
         self._schema_ready = False
 
     @classmethod

@@ -183,7 +183,8 @@ def mapping_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None =
     try:
         return SourceMapping.model_validate({**data, "base_dir": base_dir or Path(".")})
     except ValidationError as exc:
-        raise SpecError(source, [(_format_location(e["loc"]), _friendly(e)) for e in exc.errors()]) from None
+        raise SpecError(source, [(_format_location(e["loc"]), _friendly(e, SourceMapping))
+                                 for e in exc.errors()]) from None
 
 
 def load_mapping(path: str | Path) -> SourceMapping:

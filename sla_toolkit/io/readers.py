@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import SourceError
+from ..extras import MissingExtraError, require
 from .mapping import FileSource, SourceMapping
 
 SOURCE_FILE = "_source_file"
@@ -90,15 +91,17 @@ def _read_file(path: Path, source: FileSource, role: str, text_columns: Collecti
     kind = _file_format(path, source)
     try:
         if kind == "parquet":
+            require("parquet", f"reading {path.name}")
             frame = pd.read_parquet(path)
             rows = range(1, len(frame) + 1)
         elif kind == "excel":
+            require("excel", f"reading {path.name}")
             frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=dict.fromkeys(text_columns, "str"),
                                   **_BLANK_IS_MISSING)
             rows = range(2, len(frame) + 2)
         else:
             frame, rows = _read_csv(path, source, role, text_columns)
-    except SourceError:
+    except (SourceError, MissingExtraError):
         raise
     except Exception as exc:  # the reader libraries raise many types for corrupt files
         raise SourceError(str(path), f"cannot be read as {kind} ({type(exc).__name__}: {exc})",

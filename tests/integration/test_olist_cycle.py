@@ -28,7 +28,8 @@ def test_olist_findings_name_email_and_social_and_skip_small_levels(api):
     for finding in api.findings.items:
         assert not any(f"={level}:" in finding.topic for level in small)
     assert {x.topic for x in api.findings.no_evidence} >= {f"breakdown:channel={lv}:mql->customer" for lv in small}
-    assert not any(is_causal(f.sentence) for f in api.findings.items)
+    assert not any(is_causal(f.sentence) or f.causal for f in api.findings.items)
+    assert not api.experiments
     print("\nOlist findings:\n" + "\n".join(f"  {f.kind.value}: {f.sentence}" for f in api.findings.items))
 
 

@@ -95,7 +95,7 @@ def test_report_renders_in_headless_chromium(run, chromium, run_chromium, tmp_pa
 def test_failing_parameter_gives_exit_1_a_failure_report_and_keeps_the_good_run(run, campaign, capsys, monkeypatch):
     # -p as_of is refused since the runner owns it (test_run_folders.py); lifting that check is the
     # simplest way to make a real notebook cell fail
-    monkeypatch.setattr("sla_toolkit.runs.refuse_runner_owned", lambda pairs: None)
+    monkeypatch.setattr("sla_toolkit.runs.refuse_runner_owned", lambda names, origin: None)
     before = {p.name: p.read_bytes() for p in run["folder"].iterdir()}
     code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
                  "--out", str(run["out"]), "-p", "as_of=1990-01-01"])

@@ -13,7 +13,7 @@ from sla_toolkit.parameters import inspect_parameters, looks_secret
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-SCRIPTS = sorted(NOTEBOOK_DIR.glob("*.py"))
+SCRIPTS = sorted(p for p in NOTEBOOK_DIR.glob("*.py") if p.name != "__init__.py")  # __init__: package data
 PAIR_HINT = "pair it with `jupytext --set-formats ipynb,py:percent {}` and sync with `jupytext --sync {}`"
 
 

@@ -83,7 +83,7 @@ def test_runner_owned_parameters_are_refused(tmp_path, capsys, name, option):
     sla = campaign(tmp_path / "c", "Inbound")
     assert run(sla, tmp_path / "reports", "-p", f"{name}=/elsewhere") == 2
     err = capsys.readouterr().err
-    assert f"{name}: set by the runner, not by -p; use {option}" in err
+    assert f"{name}: set by the runner, not by -p or a parameters file; use {option}" in err
     assert not (tmp_path / "reports" / "Inbound").exists() and not Path("/elsewhere").exists()
 
 

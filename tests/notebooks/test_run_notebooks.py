@@ -163,7 +163,7 @@ def fake_execution(monkeypatch):
     """Replace kernel execution; record calls and write a small 'executed' notebook per call."""
     calls = []
 
-    def fake(input_path, output_path, parameters, *, timeout_s, cwd, progress=True):
+    def fake(input_path, output_path, parameters, *, timeout_s, cwd, progress=True, deadline=None):
         calls.append((input_path.name, dict(parameters), timeout_s, cwd))
         cell = nbformat.v4.new_code_cell("frame")
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{output_path.stem}</p>"})]

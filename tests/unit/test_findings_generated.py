@@ -89,6 +89,7 @@ def test_finding_sentences_never_claim_causes():
                      with_models=False)
     texts = [f.sentence for f in result.findings.items] + [f.action for f in result.findings.items]
     assert texts
-    offending = [t for t in texts if is_causal(t)]
-    assert offending == []
+    # exempt exactly the findings of a randomized test that passed its checks (none here: no experiment)
+    offending = [t for f in result.findings.items for t in (f.sentence, f.action) if is_causal(t) and not f.causal]
+    assert offending == [] and not any(f.causal for f in result.findings.items)
     assert is_causal("Paid search drove conversions") and is_causal("caused by slow follow-up")

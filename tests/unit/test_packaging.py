@@ -12,9 +12,12 @@ REPO = Path(__file__).resolve().parents[2]
 CONDA_NAMES: dict[str, str] = {}
 NOT_PACKAGES = {"python", "pip"}
 ISSUE_RUNTIME = {"pandas", "numpy", "statsmodels", "scikit-learn", "matplotlib", "papermill", "ipykernel",
-                 "nbconvert", "jupyterlab", "pydantic", "pandera", "pyyaml", "sqlalchemy", "jinja2", "openpyxl",
-                 "pyarrow"}
+                 "nbconvert", "pydantic", "pandera", "pyyaml", "sqlalchemy", "jinja2"}
 ISSUE_TEST = {"pytest", "hypothesis", "psycopg"}
+# issue [11]: parts only some users need are extras, and the test extra holds every one of them
+EXTRAS = {"parquet": {"pyarrow"}, "excel": {"openpyxl"}, "lab": {"jupyterlab", "jupytext"}, "postgres": {"psycopg"}}
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython"}
 
 
 def normalized(requirement: str) -> str:
@@ -74,3 +77,44 @@ def test_environment_installs_the_package_itself():
 
 def test_console_script_points_at_the_cli():
     assert pyproject()["project"]["scripts"]["sla-toolkit"] == "sla_toolkit.cli:main"
+
+
+def imported_top_level_modules() -> set[str]:
+    """Every third-party module the package and its notebooks import (standard library left out)."""
+    import ast
+    import sys
+
+    names = set()
+    for path in [*(REPO / "sla_toolkit").rglob("*.py"), *(REPO / "notebooks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("sla_toolkit", "__future__")}
+
+
+def test_every_imported_package_is_declared():
+    optional = {module for module, _ in __import__("sla_toolkit.extras").extras.EXTRAS.values()}
+    declared = runtime() | {normalized(r) for extra in pyproject()["project"]["optional-dependencies"].values()
+                            for r in extra}
+    missing = {DISTRIBUTIONS.get(m, m).replace("_", "-").lower() for m in imported_top_level_modules() - optional}
+    # pydantic_core comes with pydantic
+    assert sorted(missing - declared - {"pydantic-core"}) == []
+
+
+def test_extras_and_the_test_extra_holds_them_all():
+    extras = pyproject()["project"]["optional-dependencies"]
+    for name, packages in EXTRAS.items():
+        assert {normalized(r) for r in extras[name]} == packages, name
+        assert packages <= extra_test_packages(), f"`.[test]` must run every test: add the [{name}] extra's packages"
+        assert not packages & runtime(), f"{packages} is an extra, not a core dependency"
+
+
+def test_notebooks_and_sample_data_ship_as_package_data():
+    from sla_toolkit import bundled
+
+    assert bundled.notebook_path("cycle_report").read_bytes() == (REPO / "notebooks" / "cycle_report.ipynb").read_bytes()
+    assert (bundled.sample_folder() / "leads.csv").read_bytes() == (REPO / "data" / "sample" / "leads.csv").read_bytes()
+    data = pyproject()["tool"]["setuptools"]["package-data"]
+    assert "*.ipynb" in data["sla_toolkit._notebooks"] and "sample/*" in data["sla_toolkit._data"]
