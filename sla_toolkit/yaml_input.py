@@ -13,7 +13,6 @@ Every refusal is a :class:`~sla_toolkit.errors.SpecError` (exit code 2) naming t
 """
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
+from .filecheck import os_reason
 
 MAX_YAML_BYTES = 1_000_000
 MAX_YAML_DEPTH = 40
@@ -64,20 +64,12 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _os_reason(exc: OSError) -> str:
-    reasons = {errno.ENOENT: "file not found", errno.EISDIR: "is a directory, not a file",
-               errno.ENAMETOOLONG: "the file name is too long for this file system",
-               errno.ELOOP: "a loop of symbolic links", errno.EACCES: "permission denied",
-               errno.ENOTDIR: "a part of the path is not a folder"}
-    return reasons.get(exc.errno, f"cannot be read ({exc.strerror})")
-
-
 def read_text_capped(path: Path, limit: int = MAX_YAML_BYTES) -> str:
     """The UTF-8 text of a regular file of at most ``limit`` bytes, or a :class:`SpecError` saying why not."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO must not block the open
     except OSError as exc:
-        raise SpecError(str(path), [("", _os_reason(exc))]) from None
+        raise SpecError(str(path), [("", os_reason(exc))]) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if stat.S_ISDIR(info.st_mode):

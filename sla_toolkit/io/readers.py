@@ -18,7 +18,9 @@ import pandas as pd
 
 from ..errors import SourceError
 from ..extras import MissingExtraError, require
+from ..filecheck import file_problem
 from .mapping import FileSource, SourceMapping
+from .sql_errors import connect_arguments, describe_failure, sqlite_deadline
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
@@ -83,8 +85,9 @@ def _file_format(path: Path, source: FileSource) -> str:
 
 
 def _read_file(path: Path, source: FileSource, role: str, text_columns: Collection[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise SourceError(str(path), "file not found", fix=f"check {role}.path in source.yaml (relative paths "
+    problem = file_problem(path)
+    if problem is not None:
+        raise SourceError(str(path), problem, fix=f"check {role}.path in source.yaml (relative paths "
                           "are relative to source.yaml) or pass the file on the command line")
     if path.stat().st_size == 0:
         raise SourceError(str(path), "the file is empty (0 bytes)", fix="export the data again")
@@ -171,7 +174,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, event, make_url, text
 
     url = os.environ.get(source.sql.url_env)
     label = f"SQL source (${source.sql.url_env})"
@@ -179,20 +182,25 @@ def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
         raise SourceError(label, f"environment variable {source.sql.url_env} is not set",
                           fix=f"export {source.sql.url_env}=<SQLAlchemy URL> before running; the URL never goes "
                               "into source.yaml or a notebook")
+    timeout_s = source.sql.timeout_s
     try:
-        engine = create_engine(url)
+        parsed = make_url(url)
+        engine = create_engine(url, connect_args=connect_arguments(parsed.get_backend_name(), timeout_s))
     except Exception as exc:  # a malformed URL, an unknown dialect or a driver that is not installed
         # The URL may hold a password: name the variable, never the URL (sqlalchemy's message quotes it).
         raise SourceError(label, f"the URL cannot be used ({type(exc).__name__})",
                           fix=f"set ${source.sql.url_env} to a SQLAlchemy URL such as "
                               "postgresql+psycopg://user@host/db and install its database driver") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", sqlite_deadline(timeout_s))
     try:
         with engine.connect() as connection:
             frame = pd.read_sql_query(text(source.sql.query), connection)
     except Exception as exc:
         # The URL may hold a password: name the variable, never the URL.
-        raise SourceError(label, f"the query failed ({type(exc).__name__})",
-                          fix=f"check {role}.sql.query and the database behind ${source.sql.url_env}") from None
+        raise SourceError(label, describe_failure(exc, timeout_s, parsed.password),
+                          fix=f"check {role}.sql.query, {role}.sql.timeout_s and the database behind "
+                              f"${source.sql.url_env}") from None
     finally:
         engine.dispose()
     if frame.empty:

@@ -7,7 +7,8 @@ renamed in, previous not yet deleted) · ``committed`` (previous deleted, ledger
 
 After each kill: the cycle folder holds a complete report, byte for byte the previous one when the
 kill came before the swap; the next run repairs what is left and succeeds; no run stays ``started``.
-Runs use the tiny fixture notebook (tests/notebooks/tiny_cli.py) so that each case takes seconds.
+Runs use the tiny fixture notebook executed in-process (tests/notebooks/tiny_cli.py) so that each case
+takes seconds; the folders, lock, ledger, signal handling and exit codes are the real ones.
 """
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def baseline(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("fault")
     sla = campaign(root / "campaign", NAME)
     out = root / "reports"
-    assert tiny_main(_argv(sla, out, "2024-q3")) == 0
-    assert tiny_main(_argv(sla, out)) == 0
+    assert tiny_main(_argv(sla, out, "2024-q3"), in_process=True) == 0
+    assert tiny_main(_argv(sla, out), in_process=True) == 0
     return {"sla": sla, "out": out}
 
 
@@ -64,7 +65,7 @@ def test_kill_at_each_point_of_the_commit_sequence(baseline, tmp_path, capfd, po
     shutil.copytree(baseline["out"], out)
     sla, sla_dir = baseline["sla"], out / NAME
     previous, earlier = digest(sla_dir / CYCLE), digest(sla_dir / "2024-q3")
-    env = {**os.environ, FAULT_ENV: f"{point}:{signal_name}"}
+    env = {**os.environ, FAULT_ENV: f"{point}:{signal_name}", "TINY_CLI_IN_PROCESS": "1"}
     killed = subprocess.run([sys.executable, str(TINY_CLI), *_argv(sla, out)], env=env, capture_output=True,
                             text=True, timeout=300)
 
@@ -84,7 +85,7 @@ def test_kill_at_each_point_of_the_commit_sequence(baseline, tmp_path, capfd, po
     killed_row = _runs(out).iloc[-1]
 
     capfd.readouterr()
-    assert tiny_main(_argv(sla, out)) == 0                  # the next run repairs and succeeds
+    assert tiny_main(_argv(sla, out), in_process=True) == 0   # the next run repairs and succeeds
     err = capfd.readouterr().err
     runs = _runs(out)
     assert "started" not in set(runs["status"])
@@ -106,7 +107,7 @@ def test_history_repair_after_a_kill(baseline, tmp_path, capsys):
     shutil.copytree(baseline["out"], out)
     sla_dir = out / NAME
     previous = digest(sla_dir / CYCLE)
-    env = {**os.environ, FAULT_ENV: "aside:SIGKILL"}
+    env = {**os.environ, FAULT_ENV: "aside:SIGKILL", "TINY_CLI_IN_PROCESS": "1"}
     subprocess.run([sys.executable, str(TINY_CLI), *_argv(baseline["sla"], out)], env=env, timeout=300,
                    capture_output=True)
     assert "started" in set(_runs(out)["status"])

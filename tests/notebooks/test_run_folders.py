@@ -20,12 +20,14 @@ from tiny_cli import main as tiny_main
 CYCLE = "2024-q4"
 
 
-def campaign(folder: Path, name: str) -> Path:
-    """A copy of the sample campaign whose SLA is called ``name``; returns its sla.yaml."""
+def campaign(folder: Path, name: str, rows: int = 300) -> Path:
+    """The sample campaign's first ``rows`` leads, its SLA called ``name``; returns its sla.yaml."""
     folder.mkdir(parents=True, exist_ok=True)
     sample = example_paths()
-    for path in (sample.source, sample.leads, sample.spend):
+    for path in (sample.source, sample.spend):
         shutil.copy(path, folder / path.name)
+    with sample.leads.open(encoding="utf-8") as source, (folder / sample.leads.name).open("w", encoding="utf-8") as copy:
+        copy.writelines(line for _, line in zip(range(rows + 1), source))
     spec = yaml.safe_load(sample.sla.read_text(encoding="utf-8"))
     spec["name"] = name
     (folder / "sla.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
