@@ -56,6 +56,7 @@ figures.show(figures.pacing_for(result.pacing))
 # %%
 figures.show(figures.funnel_figure(result.funnel.overall))
 display(HTML(sections.conversion_table(result)))
+display(HTML(sections.decided_block(result)))
 display(HTML(sections.reverse_funnel_block(result)))
 
 # %% [markdown]
@@ -63,9 +64,8 @@ display(HTML(sections.reverse_funnel_block(result)))
 
 # %%
 display(HTML(sections.time_to_convert_block(result)))
-windows = {t.transition: t.window_days for t in result.conversion.transitions}
-for transition in result.time_to_convert.curves["transition"].unique()[:3]:
-    figures.show(figures.km_figure(result.time_to_convert.curves, transition, windows))
+for figure in figures.time_to_convert_figures(result):
+    figures.show(figure)
 
 # %% [markdown]
 # ## Follow-up SLA
@@ -91,10 +91,7 @@ if result.models.scoring is not None and result.models.scoring.fitted:
 # ## Spend
 
 # %%
-if result.costs is not None:
-    display(result.costs)
-else:
-    display(HTML("<p>No spend table was mapped: cost KPIs are not applicable.</p>"))
+display(HTML(sections.costs_block(result)))
 
 # %% [markdown]
 # ## Experiments

@@ -19,6 +19,9 @@ _DAY = pd.Timedelta(days=1)
 def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.DataFrame:
     """The lead table as it looked at ``as_of``: later leads removed, later stage events undone.
 
+    Values that only exist once a stage is reached are undone with it: ``revenue`` with the last
+    stage, the follow-up team column with the follow-up stage.
+
     Used to replay a campaign at any date inside its period (daily pacing, calibration tests).
     Flag-only stages (no timestamp) cannot be replayed and are kept as they are.
     """
@@ -28,16 +31,40 @@ def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.Da
         view = leads.loc[leads["created_at"].isna() | (leads["created_at"] <= as_of)].copy()
     else:
         view = leads.copy()
+    team = spec.follow_up.team_column if spec.follow_up else None
     for stage in spec.funnel.stages[1:]:
         ts, flag = stage_column(stage), reached_column(stage)
         if ts in view and view[ts].notna().any():
             later = view[ts] > as_of
             view.loc[later, ts] = pd.NaT
             view.loc[later, flag] = False
+            # values that only exist once the stage is reached were not known either
+            if stage == spec.funnel.last and "revenue" in view:
+                view.loc[later, "revenue"] = np.nan
+            if team and team in view and stage == spec.follow_up_stage:
+                view.loc[later, team] = pd.NA
+    if "lost" in view and "lost_at" in view:
+        view.loc[view["lost_at"] > as_of, "lost"] = False
     for optional in ("lost_at", "first_touch_at"):
         if optional in view:
             view.loc[view[optional] > as_of, optional] = pd.NaT
     return view
+
+
+def lost_mask(leads: pd.DataFrame, spec: SlaSpec | None = None) -> pd.Series:
+    """True for leads decided as lost by the as-of date (a lost date, or a status saying lost).
+
+    A lead that reached the last stage is won, whatever its status says.
+    """
+    if "lost" in leads:
+        lost = leads["lost"].fillna(False).astype(bool)
+    elif "lost_at" in leads:
+        lost = leads["lost_at"].notna()
+    else:
+        return pd.Series(False, index=leads.index)
+    if spec is not None and reached_column(spec.funnel.stages[-1]) in leads:
+        lost = lost & ~leads[reached_column(spec.funnel.stages[-1])].astype(bool)
+    return lost
 
 
 def has_timestamps(leads: pd.DataFrame, stage: str) -> bool:

@@ -4,9 +4,11 @@ Customers at the deadline = customers so far
 + conversions of leads already in the funnel: for an open lead created ``a`` days before the
   as-of date and ``h`` days before the deadline, ``P = 1 - S(h) / S(a)``, from the Kaplan–Meier
   curve of time from entering the funnel to the last stage, conditioned on the time elapsed.
-  Lost leads stay in this group: the curve already counts them as leads that did not convert,
-  so the conditional probability applies to all leads not converted yet (giving lost leads 0
-  while keeping that probability for the others would undercount);
+  The curve keeps lost leads at risk without converting, so ``1 - S`` is the cumulative incidence
+  of winning with losses as a competing outcome. Lost leads are decided: they leave this group and
+  never count as possible future wins. A lead still open at age ``a`` then converts by ``h`` with
+  ``(S(a) - S(h)) / Q(a)``, ``Q`` being the share neither won nor lost by ``a`` (Kaplan–Meier of
+  the first decision, won or lost; a loss without a date counts as decided at the as-of date);
 + conversions of leads still to arrive: inflow is Poisson with the daily rate of the last
   28 days (four whole weeks, so weekday patterns average out; since the period start when it is
   younger), which follows a trend without extrapolating it; a lead arriving ``u`` days from now
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Reason
-from .outcomes import as_of_view, has_timestamps, transition_outcomes
+from .outcomes import as_of_view, has_timestamps, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
 from .types import Status, reached_column, stage_column
@@ -111,10 +113,12 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     remaining = max((deadline - as_of) / _DAY, 0.0)
     created = view["created_at"]
     leads_so_far, recent_leads, inflow_days = _inflow(created, start, as_of)
-    open_mask = timed & ~outcomes["converted"]
+    lost = lost_mask(view, spec)
+    open_mask = timed & ~outcomes["converted"] & ~lost
     waited = outcomes.loc[open_mask, "duration_days"].to_numpy(float)
     horizon = ((deadline - created[open_mask]) / _DAY).to_numpy(float)
-    draws = _simulate(curve, waited, horizon, recent_leads, inflow_days, remaining, spec)
+    factor = open_share_factor(curve, outcomes.loc[timed], view.loc[timed], lost[timed], waited)
+    draws = _simulate(curve, waited, horizon, recent_leads, inflow_days, remaining, spec, factor)
     totals = customers_so_far + draws["open"] + draws["new"]
     target = spec.objectives.customers
     tail = (1 - PREDICTION_CONFIDENCE) / 2
@@ -197,9 +201,35 @@ def format_pacing(result: PacingResult) -> str:
     return "\n".join(lines)
 
 
+def open_share_factor(curve: KmEvents, outcomes: pd.DataFrame, leads: pd.DataFrame, lost: pd.Series,
+                      waited: np.ndarray) -> np.ndarray | None:
+    """``S(a) / Q(a)`` for each open lead of age ``a`` (None when no lead is lost: the factor is 1).
+
+    ``S`` is the win curve (lost leads at risk, never converting), ``Q`` the Kaplan–Meier share of
+    leads neither won nor lost by ``a``. Dividing a conditional win probability computed on ``S`` by
+    this factor's inverse moves the chance of the lost leads onto the leads still open.
+    """
+    if not bool(lost.any()) or waited.size == 0:
+        return None
+    duration = outcomes["duration_days"]
+    lost_at = leads["lost_at"] if "lost_at" in leads else pd.Series(pd.NaT, index=leads.index)
+    lost_days = ((lost_at - leads["created_at"]) / _DAY).where(lost_at.notna(), duration).clip(lower=0)
+    decided_time = np.where(lost.to_numpy(bool), lost_days.to_numpy(float), duration.to_numpy(float))
+    decided = (outcomes["event"].to_numpy(bool) | lost.to_numpy(bool))
+    first_decision = km_events(decided_time, decided)
+    share_open = np.r_[1.0, first_decision.survival][np.searchsorted(first_decision.times, waited, side="right")]
+    win_surv = np.r_[1.0, curve.survival][np.searchsorted(curve.times, waited, side="right")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(share_open > 0, win_surv / share_open, 1.0)
+
+
 def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: float, remaining: float,
-              spec: SlaSpec) -> dict[str, np.ndarray]:
-    """Simulated conversions of open leads and of leads still to arrive (one value per run)."""
+              spec: SlaSpec, open_factor: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Simulated conversions of open leads and of leads still to arrive (one value per run).
+
+    ``open_factor`` (see :func:`open_share_factor`) scales each open lead's conditional probability
+    when lost leads have left the open pool.
+    """
     sims = spec.analysis.simulations
     rng = np.random.default_rng(spec.analysis.seed)
     n_points = min(max(math.ceil(remaining * _ARRIVAL_POINTS_PER_DAY), 1), _MAX_ARRIVAL_POINTS)
@@ -210,9 +240,11 @@ def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: 
     if curve.events.sum() == 0:
         return out
     times, events, at_risk = _pooled_curve(curve, max(horizon.max(initial=0.0), remaining))
-    pairs, counts = np.unique(np.stack([np.searchsorted(times, waited, side="right"),
-                                        np.searchsorted(times, horizon, side="right")]), axis=1,
-                              return_counts=True)
+    factor = np.ones(len(waited)) if open_factor is None else np.asarray(open_factor, dtype=float)
+    keys, counts = np.unique(np.stack([np.searchsorted(times, waited, side="right"),
+                                       np.searchsorted(times, horizon, side="right"), np.round(factor, 3)]),
+                             axis=1, return_counts=True)
+    pairs, pair_factor = keys[:2].astype(int), keys[2]
     arrival_index = np.searchsorted(times, arrival_horizon, side="right")
     for begin in range(0, sims, _CHUNK):
         size = min(_CHUNK, sims - begin)
@@ -221,7 +253,7 @@ def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: 
         log_surv[:, 1:] = np.cumsum(np.log1p(-_hazard_draws(events, at_risk, size, rng)), axis=1)
         surv = np.exp(log_surv)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p_open = np.where(surv[:, pairs[0]] > 0, 1 - surv[:, pairs[1]] / surv[:, pairs[0]], 0.0)
+            p_open = np.where(surv[:, pairs[0]] > 0, 1 - surv[:, pairs[1]] / surv[:, pairs[0]], 0.0) * pair_factor
         out["open"][begin:begin + size] = rng.binomial(counts, np.clip(p_open, 0, 1)).sum(axis=1)
         new_conversion = (1 - surv[:, arrival_index]).mean(axis=1)
         out["new_conversion"][begin:begin + size] = new_conversion

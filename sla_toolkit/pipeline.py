@@ -17,6 +17,7 @@ import pandas as pd
 
 from .breakdowns import BreakdownResult, breakdowns
 from .compare import ChecksResult, sla_checks
+from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
 from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
@@ -30,7 +31,7 @@ from .results import jsonable
 from .spec import SlaSpec, load_spec
 from .survival import ConversionResult, TimeToConvert, conversion_rates, time_to_convert
 from .targets import ReverseFunnelResult, reverse_funnel
-from .scope import AsOfError, apply_scope, resolve_as_of
+from .scope import AsOfError, apply_scope, known_at, resolve_as_of
 from .types import Status
 
 __all__ = ["AsOfError", "CycleResult", "analyse", "apply_scope", "lead_data_from_frames", "resolve_as_of",
@@ -60,6 +61,7 @@ class CycleResult:
     findings: Findings
     proposal: NextCycleProposal
     experiments: ExperimentsResult = ExperimentsResult(())
+    decided: DecidedDeals | None = None
 
     @property
     def quality(self) -> DataQuality:
@@ -90,6 +92,7 @@ class CycleResult:
             "findings": self.findings.to_dict(),
             "next_cycle": self.proposal.to_dict(),
             "experiments": self.experiments.to_dict(),
+            "decided_deals": None if self.decided is None else self.decided.to_dict(),
         }
 
 
@@ -125,21 +128,24 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     spec = data.spec
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
+    # Nothing after the as-of date enters any figure: later leads out, later events undone.
+    leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
     funnel = funnel_summary(leads, spec, cutoff)
     conversion = conversion_rates(leads, spec, cutoff)
     timing = time_to_convert(leads, spec, cutoff)
     follow_up = follow_up_sla(leads, spec, cutoff)
     needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
     pacing = pace(leads, spec, cutoff)
-    checks = sla_checks(leads, spec, cutoff, data.spend, conversions=conversion, pacing=pacing)
+    checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
     compared = breakdowns(leads, spec, cutoff)
     models = fit_models(leads, spec, cutoff, enabled=with_models)
-    costs = channel_costs(leads, data.spend, spec) if data.spend is not None else None
+    costs = channel_costs(leads, spend, spec) if spend is not None else None
+    decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
-                                              pacing, costs))
+                                              pacing, costs, decided))
     experiments = evaluate_experiments(leads, spec, cutoff)
     findings = with_experiment_findings(findings, experiments)
     proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal, experiments)
+                       proposal, experiments, decided)

@@ -60,4 +60,20 @@ class ResultMixin:
 
     def _repr_html_(self) -> str:
         heading = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
-        return heading + self.to_frame().to_html(escape=True, na_rep="–", float_format=lambda x: f"{x:.4g}")
+        frame = self.to_frame()
+        if frame.empty:
+            return heading + '<p class="muted">Nothing to show.</p>'
+        plain_index = isinstance(frame.index, pd.RangeIndex)
+        return heading + readable(frame).to_html(escape=True, na_rep="–", float_format=lambda x: f"{x:.4g}",
+                                                 index=not plain_index)
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values in text columns shown as a dash, the way ``na_rep`` shows them in number columns."""
+    text = [c for c in frame.columns if frame[c].dtype == object]
+    if not text:
+        return frame
+    frame = frame.copy()
+    for column in text:
+        frame[column] = frame[column].map(lambda v: "–" if v is None or (isinstance(v, float) and v != v) else v)
+    return frame

@@ -6,6 +6,7 @@ import pandas as pd
 from .errors import SlaToolkitError
 from .funnel import data_as_of
 from .io import LeadData
+from .outcomes import as_of_view
 from .spec import SlaSpec
 
 
@@ -50,3 +51,20 @@ def apply_scope(leads: pd.DataFrame, spec: SlaSpec) -> tuple[pd.DataFrame, str]:
     note = f"{int(keep.sum()):,} of {len(leads):,} accepted leads in scope" + (
         f" ({'; '.join(parts)})" if parts else "")
     return leads.loc[keep].reset_index(drop=True), note
+
+
+def known_at(leads: pd.DataFrame, spend: pd.DataFrame | None, spec: SlaSpec, as_of: pd.Timestamp,
+             note: str) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """Leads and spend as they were known at ``as_of`` (see :func:`sla_toolkit.outcomes.as_of_view`).
+
+    Leads created after ``as_of`` leave the analysis; stage events, losses, touches and revenue
+    after it are undone; spend is kept for the days completed by ``as_of``. The note says how many leads left.
+    """
+    view = as_of_view(leads, spec, as_of).reset_index(drop=True)
+    later = len(leads) - len(view)
+    if later:
+        note += f"; {later:,} created after the as-of date {as_of:%Y-%m-%d} left out"
+    if spend is not None and "date" in spend:
+        # a day's spend is known once the day is over (the as-of date is an instant)
+        spend = spend.loc[spend["date"] + pd.Timedelta(days=1) <= as_of].reset_index(drop=True)
+    return view, spend, note

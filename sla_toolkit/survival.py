@@ -26,7 +26,7 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .errors import Reason
-from .outcomes import as_of_view, transition_outcomes
+from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import RateEstimate, wilson_bounds, wilson_interval
@@ -220,7 +220,7 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
                                     Reason.NO_TIMESTAMPS, "no timestamps for this transition: plain rate, "
                                     "nothing to censor on")
     projected = km_projection(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"], window, confidence)
-    lost = leads["lost_at"].notna() if "lost_at" in leads else pd.Series(False, index=leads.index)
+    lost = lost_mask(leads, spec)
     still_open = entered & ~outcomes["converted"] & ~outcomes["matured"] & ~lost
     n_open = int(still_open.sum())
     share_open = n_open / naive.n if naive.n else float("nan")

@@ -15,6 +15,8 @@ from ..pacing import PacingResult
 from ..spec import SlaSpec
 from ..survival import ConversionResult
 from ..targets import ReverseFunnelResult
+from ..decided import DecidedDeals
+from .decided_rules import decided_breakdown_rows, decided_summary, hygiene_rows
 from .inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS, FindingInputs, FollowUpEvidence, PacingEvidence
 from .model import Findings
 from .proposal import ProposalInputs, RateEstimateView
@@ -24,9 +26,16 @@ _CHECK_KINDS = {"rate": "rate", "volume": "volume", "follow-up": "follow_up", "k
 
 def finding_inputs(spec: SlaSpec, quality: DataQuality, conversion: ConversionResult, checks: ChecksResult,
                    compared: BreakdownResult, follow_up: FollowUpResult, pacing: PacingResult,
-                   costs: ChannelCosts | None) -> FindingInputs:
+                   costs: ChannelCosts | None, decided: DecidedDeals | None = None) -> FindingInputs:
+    """The rules' tables; with recorded losses, win-rate comparisons rest on decided deals only."""
+    table, hygiene, summary = breakdown_table(compared), None, None
+    if decided is not None and decided.applicable:
+        last = f"->{spec.funnel.last}"
+        table = pd.concat([table.loc[~table["transition"].astype(str).str.endswith(last)],
+                           decided_breakdown_rows(decided, spec)], ignore_index=True)
+        hygiene, summary = hygiene_rows(decided, spec), decided_summary(decided)
     return FindingInputs(
-        spec=spec, checks=checks_table(checks), breakdowns=breakdown_table(compared),
+        spec=spec, checks=checks_table(checks), breakdowns=table, hygiene=hygiene, decided=summary,
         downstream_to_customer=downstream_rates(conversion, spec), follow_up=follow_up_evidence(follow_up),
         pacing=pacing_evidence(pacing), costs=None if costs is None or costs.table.empty else costs.table,
         input_rows=quality.input_rows, quarantined_rows=quality.quarantined_rows,

@@ -61,3 +61,5 @@ class FindingInputs:
     input_rows: int = 0
     quarantined_rows: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    hygiene: pd.DataFrame | None = None     # stale open deals per group (findings.decided_rules.HYGIENE_COLUMNS)
+    decided: dict | None = None             # overall aging open deals (findings.decided_rules.decided_summary)

@@ -18,7 +18,8 @@ from statsmodels.stats.multitest import multipletests
 from ..types import FindingKind, Status
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
-from .wording import humanize, interval, money, pct, points, qtext, stage_label
+from .decided_rules import hygiene_id, hygiene_rules
+from .wording import humanize, interval, is_missing_level, money, pct, points, qtext, stage_label
 
 _KIND_ORDER = {FindingKind.ADJUST: 0, FindingKind.WORKED: 1, FindingKind.WATCH: 2}
 
@@ -28,7 +29,8 @@ def derive_findings(inputs: FindingInputs) -> Findings:
     family = _test_family(inputs)
     items: list[Finding] = []
     silent: list[NoEvidence] = []
-    for rule in (_check_rules, _breakdown_rules, _follow_up_rules, _pacing_rules, _cost_rules, _quality_rules):
+    for rule in (_check_rules, _breakdown_rules, _follow_up_rules, _pacing_rules, _cost_rules, _quality_rules,
+                 _hygiene_rules):
         found, quiet = rule(inputs, family)
         items += found
         silent += quiet
@@ -54,6 +56,9 @@ def _test_family(inputs: FindingInputs) -> dict[str, float]:
             p_values[_breakdown_id(row)] = float(row["p_value"])
     if inputs.follow_up is not None and not math.isnan(inputs.follow_up.p_value):
         p_values["follow_up:association"] = inputs.follow_up.p_value
+    for row in _rows(inputs.hygiene):
+        if row["status"] == "tested" and not _nan(row["p_value"]):
+            p_values[hygiene_id(row)] = float(row["p_value"])
     for row in _rows(inputs.costs):
         if not _nan(row.get("p_value")):
             p_values[f"cost:{row['channel']}"] = float(row["p_value"])
@@ -176,10 +181,15 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
             quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})"))
             continue
         better = lift > 0
+        if is_missing_level(row["level"]):
+            quiet.append(NoEvidence(topic, f"{_i(row['n']):,} leads have no {row['dimension']} value: a data-quality "
+                                           "note (their rate differs from the rest), not a level to keep or drop"))
+            continue
         from_stage, to_stage = row["transition"].split("->")
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
                                         else f" ({row['dimension']})")
-        sentence = (f"{who} converted {pct(_f(row['rate']))} of {stage_label(from_stage)} into "
+        population = row.get("population") if isinstance(row.get("population"), str) else "its leads"
+        sentence = (f"{who} converted {pct(_f(row['rate']))} of {population} from {stage_label(from_stage)} to "
                     f"{stage_label(to_stage)}, "
                     f"{points(lift)} {'above' if better else 'below'} the rest "
                     f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
@@ -273,6 +283,10 @@ def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
         found.append(Finding(FindingKind.WORKED if cheaper else FindingKind.ADJUST, topic, sentence, evidence,
                              action, "Spend and cost per customer", _confidence(evidence, spec), -gained, "cost"))
     return found, quiet
+
+
+def _hygiene_rules(inputs: FindingInputs, family: dict[str, float]):
+    return hygiene_rules(inputs.hygiene, inputs.decided, inputs.spec, family)
 
 
 def _quality_rules(inputs: FindingInputs, family: dict[str, float]):

@@ -47,7 +47,23 @@ def is_causal(sentence: str) -> bool:
     return any(phrase in lowered for phrase in CAUSAL_PHRASES)
 
 
-def stage_label(stage: str, plural: bool = True) -> str:
-    """``mql`` -> ``MQLs``, ``customer`` -> ``customers``: acronyms upper-case, words lower-case."""
-    word = stage.upper() if len(stage) <= 3 else stage.replace("_", " ")
+ACRONYMS = frozenset({"mql", "sql", "sal", "pql", "sqo", "mqa", "sqa", "poc"})
+
+
+def stage_label(stage: str, plural: bool = False) -> str:
+    """``mql`` -> ``MQL``, ``sales_qualified`` -> ``sales qualified``: acronyms upper-case, words lower-case.
+
+    Stage names are used as given in sentences, never pluralised by rule ("engageds"); ``plural`` is
+    only for generated column headers of the example data.
+    """
+    word = stage.upper() if stage.lower() in ACRONYMS else stage.replace("_", " ")
     return f"{word}s" if plural and not word.endswith("s") else word
+
+
+MISSING_WORDS = frozenset({"", "(missing)", "(blank)", "unknown", "nan", "none", "null", "n/a", "na", "<na>", "-"})
+
+
+def is_missing_level(level) -> bool:
+    """True for levels that only say the value is missing ("(missing)", "unknown", ...): a data-quality
+    note, never a lever to keep in or drop from the mix."""
+    return str(level).strip().lower() in MISSING_WORDS

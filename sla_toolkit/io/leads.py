@@ -145,6 +145,8 @@ class _Builder:
                 needed[f"flags.{stage}"] = self.mapping.flags[stage]
             else:
                 needed[stage_column(stage)] = self.columns.get(stage_column(stage), stage_column(stage))
+        if self.mapping.lost is not None:
+            needed["lost"] = self.mapping.lost.column
         team = [spec.follow_up.team_column] if spec.follow_up and spec.follow_up.team_column else []
         for canonical in (*spec.segments, *spec.features, *team, *spec.experiment_columns):
             needed[canonical] = self.columns.get(canonical, canonical)
@@ -217,7 +219,17 @@ class _Builder:
                 self.frame[stage_column(stage)] = no_dates
             else:
                 self.frame[reached_column(stage)] = self.frame[stage_column(stage)].notna()
+        self._mark_lost()
         self._copy_dimensions()
+
+    def _mark_lost(self) -> None:
+        """``lost``: the deal was decided against (a lost date, or a status value the mapping names)."""
+        if self.mapping.lost is not None:
+            wanted = {v.strip().lower() for v in self.mapping.lost.values}
+            text = self.raw[self.mapping.lost.column].astype("str").str.strip().str.lower()
+            self.frame["lost"] = text.isin(wanted).fillna(False).astype(bool).to_numpy()
+        elif "lost_at" in self.frame:
+            self.frame["lost"] = self.frame["lost_at"].notna()
 
     def _make_ids(self) -> None:
         if self.mapping.id is None:
@@ -237,7 +249,14 @@ class _Builder:
         if not dupes.any():
             return
         label = "exact duplicate of an earlier row"
-        if self.mapping.rules.duplicate_rows is RuleAction.FLAG:
+        action = self.mapping.rules.duplicate_rows
+        if action is None and self.mapping.id is not None:
+            n = int(dupes.sum())
+            self.flagged["identical to an earlier row (kept: ids are generated)"] += n
+            self.notes.append(f"{n:,} identical row{'s' if n != 1 else ''} kept; set `rules.duplicate_rows: "
+                              "quarantine` in source.yaml if they are repeats of the same person")
+            return
+        if action is RuleAction.FLAG:
             self.flagged[label] += int(dupes.sum())
             return
         group = self.raw.groupby(content, dropna=False, sort=False).ngroup()

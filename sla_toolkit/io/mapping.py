@@ -133,8 +133,17 @@ class Rules(_Strict):
     """What to do with contract breaches that some sources legitimately contain."""
 
     backwards_stages: RuleAction = RuleAction.QUARANTINE
-    duplicate_rows: RuleAction = RuleAction.QUARANTINE
+    # None: quarantine repeats of a row when the file has its own ids; keep them (and say so) when ids
+    # are generated, because identical attribute rows are then usually different people.
+    duplicate_rows: RuleAction | None = None
     future_dates: RuleAction = RuleAction.QUARANTINE
+
+
+class LostStatus(_Strict):
+    """A status column whose values say a deal is lost (``lost: {column: Stage, values: [Closed Lost]}``)."""
+
+    column: str
+    values: list[str] = Field(min_length=1)
 
 
 class SourceMapping(_Strict):
@@ -146,6 +155,7 @@ class SourceMapping(_Strict):
     flags: dict[str, str] = Field(default_factory=dict)
     flag_true_values: list[str] = Field(default_factory=lambda: ["1", "yes", "y", "true", "t", "won"])
     id: IdSpec | None = None
+    lost: LostStatus | None = None
     dates: Dates = Dates()
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     joins: list[Join] = Field(default_factory=list)

@@ -49,6 +49,15 @@ def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) ->
     return fig
 
 
+def time_to_convert_figures(result, limit: int = 3) -> list[plt.Figure]:
+    """Kaplan–Meier figures of the first ``limit`` timed transitions of a cycle result (none without dates)."""
+    curves = result.time_to_convert.curves
+    if curves.empty or "transition" not in curves:
+        return []
+    windows = {t.transition: t.window_days for t in result.conversion.transitions}
+    return [km_figure(curves, transition, windows) for transition in curves["transition"].unique()[:limit]]
+
+
 def rate_interval_figure(table: pd.DataFrame, label: str, rate: str, low: str, high: str, title: str,
                          reference: float | None = None, colour_column: str | None = None) -> plt.Figure:
     """Dot-and-interval chart of a rate per row (teams, channels, ...)."""

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..results import readable
+
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _REMOTE_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _REMOTE_IN_CODE = re.compile(r"(?:@import|url\(|import\()\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
@@ -39,7 +41,9 @@ def frame_html(frame: pd.DataFrame, **to_html_options: Any) -> str:
     if to_html_options.get("escape", True) is not True:
         raise ValueError("frame_html always escapes cell values; do not pass escape=False")
     to_html_options["escape"] = True
-    return frame.to_html(**to_html_options)
+    if frame.empty:
+        return '<p class="muted">Nothing to show.</p>'
+    return readable(frame).to_html(**to_html_options)
 
 
 class _ResourceScanner(HTMLParser):

@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from ..findings.wording import money, pct
+from ..findings.wording import is_missing_level, money, pct
+from ..funnel import data_as_of
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
@@ -42,9 +43,22 @@ def _fmt_value(value: float, name: str) -> str:
 
 def header(result) -> str:
     spec = result.spec
+    dated = data_as_of(result.data.leads, spec) is not None
+    as_of = (f"data as of {result.as_of:%Y-%m-%d %H:%M}" if dated else
+             f"the data has no dates: figures cover every row, read as of the deadline ({result.as_of:%Y-%m-%d})")
     return (STYLE + f'<div class="sla"><h1>SLA report: {esc(spec.name)}</h1>'
-            f'<p class="muted">Period {esc(spec.period.start)} to {esc(spec.period.end)} (deadline) · data as of '
-            f"{esc(f'{result.as_of:%Y-%m-%d %H:%M}')} · cycle {esc(result.cycle_id)} · {esc(result.scope_note)}</p></div>")
+            f'<p class="muted">Period {esc(spec.period.start)} to {esc(spec.period.end)} (deadline) · '
+            f"{esc(as_of)} · cycle {esc(result.cycle_id)} · {esc(result.scope_note)}</p></div>")
+
+
+def missing_level_notes(result) -> list[str]:
+    """One data-quality note per segment column whose values are missing or "unknown" for some leads."""
+    summary = result.breakdowns.summary
+    if summary.empty:
+        return []
+    rows = summary.loc[summary["level"].map(is_missing_level)].drop_duplicates(["column", "level"])
+    return [f"{int(r.n_entered):,} leads have no {r.column} value (shown as {r.level!s}): treated as missing, not as "
+            "a group to keep or drop" for r in rows.itertuples()]
 
 
 _BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
@@ -129,15 +143,62 @@ def pacing_text(result) -> str:
             + (f'<p class="muted">{esc(p.note)}</p>' if p.note else "") + "</div>")
 
 
+NO_DATES = "no stage dates"
+
+
 def conversion_table(result) -> str:
+    """Naive, matured and projected rates per transition; flag-only transitions say what does not apply."""
     table = result.conversion.to_frame()
+    plain = (table["basis"] == "plain_rate").to_numpy()
+    not_applicable = f"not applicable ({NO_DATES})"
     shown = pd.DataFrame({
-        "transition": table["transition"], "window (days)": table["window_days"],
+        "transition": table["transition"],
+        "window (days)": [not_applicable if p else f"{w:,}" for p, w in zip(plain, table["window_days"])],
         "naive rate (open leads counted as lost)": _rate_text(table, "naive"),
-        "matured cohorts": _rate_text(table, "matured"), "Kaplan–Meier projection": _rate_text(table, "projected"),
-        "still open": [pct(x) for x in table["share_open"]], "used for verdicts": table["basis"],
+        "matured cohorts": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "matured"))],
+        "Kaplan–Meier projection": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "projected"))],
+        "still open": [not_applicable if p else pct(x) for p, x in zip(plain, table["share_open"])],
+        "used for verdicts": [_BASIS_WORDS.get(b, b) for b in table["basis"]],
     })
-    return frame_html(shown, index=False)
+    note = ""
+    if plain.all():
+        note = (f'<p class="muted">{NO_DATES.capitalize()}: every lead counts as decided, so conversion windows, '
+                "matured cohorts, Kaplan–Meier projections and the open share are not applicable; verdicts use "
+                "the plain rate.</p>")
+    return '<div class="sla">' + frame_html(shown, index=False) + note + "</div>"
+
+
+def decided_block(result) -> str:
+    """Win rate among decided deals beside the within-window conversion, and aging open deals."""
+    d = result.decided
+    if d is None or not d.applicable:
+        return ('<div class="sla"><p>No lost deals are recorded: the win rate among decided deals and aging open '
+                "deals are not applicable (map <code>lost_at</code> or a lost status in source.yaml).</p></div>")
+    spec = result.spec
+    name = f"{spec.funnel.first}->{spec.funnel.last}"
+    within = next((t for t in result.conversion.transitions if t.transition == name), None)
+    w = d.win_rate
+    rows = [("won", f"{d.won:,}"), ("lost", f"{d.lost:,}"), ("still open", f"{d.open:,}"),
+            ("win rate among decided deals (won ÷ (won + lost))",
+             "–" if w.n == 0 else f"{pct(w.estimate)} (95% CI {pct(w.low)}–{pct(w.high)}; n = {w.n:,})")]
+    if within is not None and not math.isnan(within.estimate):
+        rows.append((f"conversion within the {within.window_days}-day window (all leads)",
+                     f"{pct(within.estimate)} (95% CI {pct(within.low)}–{pct(within.high)}; n = {within.n:,})"))
+    a = d.aging_share
+    rows.append((f"aging open deals (open longer than {d.window_days} days)",
+                 d.note or f"{d.aging:,} of {a.n:,} deals: {pct(a.estimate)} (95% CI {pct(a.low)}–{pct(a.high)})"))
+    table = pd.DataFrame(rows, columns=["figure", "value"])
+    return ('<div class="sla"><h4>Decided deals and pipeline hygiene</h4>' + frame_html(table, index=False)
+            + '<p class="muted">Lost deals are decided: they leave the pool of deals that may still convert. '
+              "The win rate among decided deals is not moved by stale open deals; aging open deals are a hygiene "
+              "figure of their own.</p></div>")
+
+
+def costs_block(result) -> str:
+    """Cost KPIs per channel, or why they do not apply."""
+    if result.costs is None:
+        return '<div class="sla"><p>No spend table was mapped: cost KPIs are not applicable.</p></div>'
+    return '<div class="sla">' + result.costs._repr_html_() + "</div>"
 
 
 def _rate_text(table: pd.DataFrame, prefix: str) -> list[str]:
@@ -148,7 +209,7 @@ def _rate_text(table: pd.DataFrame, prefix: str) -> list[str]:
 
 def quality_block(result) -> str:
     q = result.quality
-    notes = "".join(f"<li>{esc(n)}</li>" for n in q.notes)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in (*q.notes, *missing_level_notes(result)))
     return ('<div class="sla">' + frame_html(q.to_frame(), index=False)
             + (f"<ul>{notes}</ul>" if notes else "")
             + '<p class="muted">Quarantined rows, with the reason for each, are in quarantine.csv next to this '
@@ -204,10 +265,11 @@ def breakdown_block(result) -> str:
     if summary.empty:
         return '<div class="sla"><p>No segment columns to break down.</p></div>'
     parts = ['<div class="sla">']
+    plain = {t.transition for t in result.conversion.transitions if t.basis.value == "plain_rate"}
     for (column, transition), rows in summary.groupby(["column", "transition"], sort=False):
         shown = pd.DataFrame({
             "level": rows["level"].astype(str),
-            "matured leads": rows["n_matured"].astype(int),
+            ("leads" if transition in plain else "matured leads"): rows["n_matured"].astype(int),
             "converted": rows["conversions"].astype(int),
             "rate % (95% CI)": [_ci(r, lo, hi) for r, lo, hi in zip(rows["rate"], rows["rate_low"], rows["rate_high"])],
             "difference vs rest, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
@@ -218,7 +280,9 @@ def breakdown_block(result) -> str:
         })
         parts.append(f"<h4>{esc(column)}: {esc(transition)}</h4>" + frame_html(shown, index=False))
     b = result.breakdowns
-    parts.append(f'<p class="muted">Rate: {esc(b.rate_definition)}. Benjamini–Hochberg over {b.n_tests} '
+    definition = (f"{NO_DATES}: conversions among all leads (windows and maturity are not applicable)"
+                  if set(summary["transition"]) <= plain else b.rate_definition)
+    parts.append(f'<p class="muted">Rate: {esc(definition)}. Benjamini–Hochberg over {b.n_tests} '
                  f"comparisons (q &lt; {b.alpha:g}); levels with fewer than {b.min_n} matured leads are not "
                  "tested. Differences are associations, not proof of cause.</p></div>")
     return "".join(parts)
@@ -255,6 +319,8 @@ def _fit_block(title: str, fit, columns: dict[str, str]) -> str:
     head = f"<h4>{esc(title)}</h4>"
     if fit is None:
         return head + "<p>Not fitted.</p>"
+    if not fit.fitted and fit.reason.value == "no_timestamps":
+        return head + f"<p>{NO_DATES.capitalize()}: not applicable ({esc(fit.message)}).</p>"
     if not fit.fitted:
         return head + f"<p>Cannot fit ({esc(fit.reason.value)}): {esc(fit.message)}</p>"
     table = fit.summary[[c for c in columns if c in fit.summary]].rename(columns=columns)
@@ -279,9 +345,11 @@ def models_block(result) -> str:
     else:
         parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
             scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
-        if m.open_scores is not None:
+        if m.open_scores is not None and len(m.open_scores.scores):
             parts.append(f"<p>{len(m.open_scores.scores):,} open leads; expected to convert within the window: "
                          f"{m.open_scores.expected_conversions:,.1f}.</p>")
+        elif m.open_scores is not None:
+            parts.append("<p>No open leads: scoring of open leads is not applicable.</p>")
     parts.append(_fit_block(f"Time to convert, Cox model ({m.scoring_transition})", m.time_to_convert,
                             _COX_COLUMNS))
     parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '

@@ -161,7 +161,7 @@ def test_spend_quarantine_is_written_with_its_table_and_row(tmp_path):
 
 def test_exact_duplicate_names_the_row_it_repeats(tmp_path):
     out_csv = tmp_path / "out.csv"
-    assert main([*_argv(BY_NAME["row_exact_duplicate_rows"]), "--quarantine", str(out_csv)]) == 0
+    assert main([*_argv(BY_NAME["identical_rows_quarantined"]), "--quarantine", str(out_csv)]) == 0
     written = pd.read_csv(out_csv, dtype=str)
     assert written[["reason", "_source_row"]].to_dict("records") == [
         {"reason": "exact duplicate of an earlier row (row 2)", "_source_row": "4"}]

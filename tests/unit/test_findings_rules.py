@@ -55,7 +55,7 @@ def test_breakdown_findings_need_bh_q_n_and_effect():
     _, expected_q, _, _ = multipletests([1e-6, 1e-7, 0.04, 1e-5], method="fdr_bh")
     worked = findings.worked[0]
     assert worked.evidence.q_value == pytest.approx(expected_q[0])
-    assert worked.sentence.startswith("Paid search converted 30.0% of MQLs into customers, 12.0 points above")
+    assert worked.sentence.startswith("Paid search converted 30.0% of its leads from MQL to customer, 12.0 points above")
     assert worked.impact_customers == pytest.approx(0.12 * 400 * 1.0)
 
 

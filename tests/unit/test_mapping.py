@@ -57,7 +57,7 @@ def test_defaults_and_relative_paths(tmp_path):
     assert mapping.resolve("exports/leads.csv") == tmp_path / "exports" / "leads.csv"
     assert mapping.resolve("/abs/leads.csv") == Path("/abs/leads.csv")
     assert mapping.rules.backwards_stages is RuleAction.QUARANTINE
-    assert mapping.rules.duplicate_rows is RuleAction.QUARANTINE
+    assert mapping.rules.duplicate_rows is None   # quarantine with a real id column, keep with generated ids
     assert mapping.leads.encoding == "utf-8" and mapping.leads.delimiter is None
 
 

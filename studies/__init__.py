@@ -1,0 +1,1 @@
+"""Simulation studies behind the statistical claims (run each as a script for the full seed count)."""
