@@ -5,6 +5,7 @@ Exit codes: 0 ok, 2 bad input, 1 run failure, 3 an SLA target missed (with --fai
 from __future__ import annotations
 
 import argparse
+import errno
 import difflib
 import re
 import sys
@@ -12,9 +13,11 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import SlaToolkitError
+from .filecheck import os_reason
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143   # 128 + SIGINT, 128 + SIGTERM
+_BAD_PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)   # a path given by the user that no file system accepts
 HISTORY_ENV_HELP = ("environment variable holding the history database URL (default: SLA_HISTORY_URL if set, "
                     "else <out>/history.sqlite); never put the URL itself on the command line")
 
@@ -383,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
         if args.debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _BAD_PATH_ERRORS:   # a path no file system accepts
+            print(f"sla-toolkit: error: {exc.filename}: {os_reason(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT if notifier is None else notifier.finish(args, EXIT_BAD_INPUT, exc)
         print(f"sla-toolkit: run failed: {type(exc).__name__}: {exc} (use --debug for the traceback)",
               file=sys.stderr)
         return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)

@@ -70,16 +70,18 @@ def read_text_capped(path: Path, limit: int = MAX_YAML_BYTES) -> str:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO must not block the open
     except OSError as exc:
         raise SpecError(str(path), [("", os_reason(exc))]) from None
+    info = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(info.st_mode):
+        problem = "is a directory, not a file"
+    elif not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file (a pipe, device or socket); give the path of the YAML file itself"
+    elif info.st_size > limit:
+        problem = f"is {info.st_size:,} bytes; a spec or mapping file is at most {limit:,} bytes"
+    if problem:
+        os.close(fd)
+        raise SpecError(str(path), [("", problem)])
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise SpecError(str(path), [("", "is a directory, not a file")])
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError(str(path), [("", "is not a regular file (a pipe, device or socket); give the path "
-                                             "of the YAML file itself")])
-        if info.st_size > limit:
-            raise SpecError(str(path), [("", f"is {info.st_size:,} bytes; a spec or mapping file is at most "
-                                             f"{limit:,} bytes")])
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise SpecError(str(path), [("", f"grew past {limit:,} bytes while being read")])
@@ -91,17 +93,19 @@ def read_text_capped(path: Path, limit: int = MAX_YAML_BYTES) -> str:
 
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text with the strict loader; errors become :class:`SpecError` with line and column."""
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)   # the reader checks the characters as it is built
         return loader.get_single_data()
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
         raise SpecError(source, [("", f"{at}not valid YAML ({getattr(exc, 'problem', None) or exc})")]) from None
     except RecursionError:
-        raise SpecError(source, [("", f"not valid YAML (nested too deeply)")]) from None
+        raise SpecError(source, [("", "not valid YAML (nested too deeply)")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -14,10 +14,12 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SourceError
 from ..extras import MissingExtraError, require
+from ..dburl import ambiguous_password, ambiguous_password_message
 from ..filecheck import file_problem
 from .mapping import FileSource, SourceMapping
 from .sql_errors import connect_arguments, describe_failure, sqlite_deadline
@@ -44,9 +46,27 @@ def read_source(source: FileSource, mapping: SourceMapping, role: str,
         if not files:
             raise SourceError("source.yaml", f"no file given for {role}",
                               fix=f"set {role}.path (or paths, sql, hook) in source.yaml")
-        frames = [_read_file(mapping.resolve(name), source, role, text_columns) for name in files]
+        frames = [_without_nested(_read_file(mapping.resolve(name), source, role, text_columns), mapping,
+                                  mapping.resolve(name)) for name in files]
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return _normalise(frame, text_columns)
+
+
+def _without_nested(frame: pd.DataFrame, mapping: SourceMapping, path: Path) -> pd.DataFrame:
+    """Drop columns of lists or structs (Parquet), refusing by name those the mapping uses."""
+    nested = []
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            present = frame[column].dropna()
+            if len(present) and isinstance(present.iloc[0], (list, tuple, dict, np.ndarray)):
+                nested.append(column)
+    used = {name: canonical for canonical, name in {**mapping.columns, **mapping.flags}.items()}
+    for column in nested:
+        if column in used:
+            raise SourceError(str(path), f"column {column!r} (mapped to {used[column]}) holds nested values "
+                              "(lists or structs), not one value per row", column=column,
+                              fix="map a column of plain values, or flatten this one in the export")
+    return frame.drop(columns=nested)
 
 
 def _normalise(frame: pd.DataFrame, text_columns: Collection[str]) -> pd.DataFrame:
@@ -182,6 +202,9 @@ def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
         raise SourceError(label, f"environment variable {source.sql.url_env} is not set",
                           fix=f"export {source.sql.url_env}=<SQLAlchemy URL> before running; the URL never goes "
                               "into source.yaml or a notebook")
+    if ambiguous_password(url):
+        raise SourceError(label, ambiguous_password_message(source.sql.url_env),
+                          fix=f"set ${source.sql.url_env} again with the '@' in the password written as %40")
     timeout_s = source.sql.timeout_s
     try:
         parsed = make_url(url)
