@@ -21,17 +21,18 @@ as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
 cycle_id = ""  # empty means the as-of date
 output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
+snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
+past_cycles_json = ""  # set by `sla-toolkit run`: past cycles from the history ledger
 
 # %%
 from IPython.display import HTML, display
 
-from sla_toolkit.pipeline import run_cycle
+from sla_toolkit.history.trend import since_last_cycle_of
 from sla_toolkit.report import figures, sections
-from sla_toolkit.report.outputs import write_outputs
+from sla_toolkit.snapshot import cycle_for_notebook
 
-result = run_cycle(sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None, with_models=fit_models)
-if output_dir:
-    write_outputs(result, output_dir)
+result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
+                            with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
 
 # %% [markdown]
@@ -41,6 +42,15 @@ display(HTML(sections.header(result)))
 # %%
 display(HTML(sections.scorecard(result)))
 display(HTML(sections.top_findings(result)))
+
+# %% [markdown]
+# ## Since last cycle
+# Each SLA check over the past cycles, whether last cycle's proposal was adopted, and whether what it adjusted moved.
+
+# %%
+since = since_last_cycle_of(result, past_cycles_json)
+display(since)
+figures.show(since.plot_trend())
 
 # %% [markdown]
 # ## Pacing to the deadline

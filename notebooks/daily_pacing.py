@@ -18,17 +18,15 @@ sla_path = "../data/sample/sla.yaml"
 source_path = "../data/sample/source.yaml"
 as_of = ""  # YYYY-MM-DD; empty means the latest date in the data
 output_dir = ""  # folder for pacing.json; empty means none
+snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
 
 # %%
 from IPython.display import HTML, display
 
-from sla_toolkit.pacing_run import run_pacing
 from sla_toolkit.report import figures, sections
-from sla_toolkit.report.outputs import write_pacing
+from sla_toolkit.snapshot import pacing_for_notebook
 
-result = run_pacing(sla_path, source_path, as_of=as_of or None)
-if output_dir:
-    write_pacing(result, output_dir)
+result = pacing_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, output_dir=output_dir)
 display(HTML(sections.pacing_header(result)))
 
 # %% [markdown]

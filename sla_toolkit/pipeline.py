@@ -10,6 +10,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .compare import ChecksResult, sla_checks
 from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
 from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
+from .experiments.proposal import with_experiment_evidence
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
@@ -122,10 +124,27 @@ def run_cycle(sla: str | Path | SlaSpec, source: str | Path, *, as_of: str | dt.
     return analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
 
 
+class _Clock:
+    """Adds the wall seconds since the previous lap to ``timings[name]`` (nothing when ``timings`` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
-            with_models: bool = True) -> CycleResult:
-    """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`."""
+            with_models: bool = True, timings: dict[str, float] | None = None) -> CycleResult:
+    """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`.
+
+    ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
+    """
     spec = data.spec
+    clock = _Clock(timings)
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
     # Nothing after the as-of date enters any figure: later leads out, later events undone.
@@ -135,17 +154,23 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     timing = time_to_convert(leads, spec, cutoff)
     follow_up = follow_up_sla(leads, spec, cutoff)
     needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
+    clock.lap("funnel and survival")
     pacing = pace(leads, spec, cutoff)
     checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
+    clock.lap("pacing and checks")
     compared = breakdowns(leads, spec, cutoff)
+    clock.lap("breakdowns")
     models = fit_models(leads, spec, cutoff, enabled=with_models)
+    clock.lap("models")
     costs = channel_costs(leads, spend, spec) if spend is not None else None
     decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs, decided))
     experiments = evaluate_experiments(leads, spec, cutoff)
     findings = with_experiment_findings(findings, experiments)
-    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+    proposal = propose_next_cycle(with_experiment_evidence(proposal_inputs(spec, findings, conversion, needed, leads),
+                                                           experiments, leads, cutoff))
+    clock.lap("findings")
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
                        proposal, experiments, decided)

@@ -149,7 +149,10 @@ class RunPlan:
     Notebooks execute in order with the run folder as working directory, so files they write
     (``results.json``...) land in the report folder. ``report_notebook`` (default: the first) is
     exported to ``report.html``. ``extra_files`` are written after execution: bytes as they are,
-    callables are called with the run folder and return the bytes. ``timeout_s`` is per cell,
+    callables are called with the run folder and return the bytes. ``prepared_files`` are written the
+    same way before the first notebook (the run's snapshot and the outputs computed from it), after
+    ``log_lines`` go to ``run.log``. Each of ``checks`` is called with "when" (before the notebooks and
+    again before the commit) and raises to fail the run. ``timeout_s`` is per cell,
     ``notebook_timeout_s`` per notebook and ``run_timeout_s`` for all notebooks together (None: no limit).
     ``sla_name`` is recorded as the owner of the SLA folder (a run of another SLA is refused there).
     ``history_run_id`` goes into ``run.log`` so a crashed run's ledger row can be matched to its folder;
@@ -166,6 +169,9 @@ class RunPlan:
     report_notebook: str | None = None
     report_title: str | None = None
     progress: bool = True
+    prepared_files: Mapping[str, ExtraFile] = field(default_factory=dict)
+    log_lines: tuple[str, ...] = ()
+    checks: tuple[Callable[[str], None], ...] = ()
     notebook_timeout_s: float | None = None
     run_timeout_s: float | None = None
     sla_name: str | None = None
@@ -177,6 +183,7 @@ class RunPlan:
         object.__setattr__(self, "notebooks", jobs)
         object.__setattr__(self, "out_root", Path(self.out_root))
         object.__setattr__(self, "extra_files", MappingProxyType(dict(self.extra_files)))
+        object.__setattr__(self, "prepared_files", MappingProxyType(dict(self.prepared_files)))
         check_path_component(self.sla_slug, "SLA slug")
         check_path_component(self.cycle_id, "cycle id")
         names = [job.name for job in jobs]
@@ -184,7 +191,8 @@ class RunPlan:
         problems = [f"notebook name {n!r} is used twice" for n in sorted(set(names)) if names.count(n) > 1]
         problems += [f"extra file {f!r} must be a plain file name not used by the run "
                      f"({', '.join(sorted(reserved))})"
-                     for f in self.extra_files if f in reserved or Path(f).name != f or f.startswith(".")]
+                     for f in (*self.prepared_files, *self.extra_files)
+                     if f in reserved or Path(f).name != f or f.startswith(".")]
         if not jobs:
             problems.append("the plan has no notebooks")
         if self.report_notebook is not None and self.report_notebook not in names:
@@ -278,6 +286,15 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
         step = "start"
         try:
             fault_point("locked")
+            for line in plan.log_lines:
+                log.write(line)
+            for file_name, content in plan.prepared_files.items():
+                step = f"write {file_name}"
+                with log.timed(f"write {file_name}", durations):
+                    (folder.path / file_name).write_bytes(content(folder.path) if callable(content) else content)
+            for check in plan.checks:
+                step = "check inputs"
+                check("between the read and the notebooks")
             for number, job in enumerate(plan.notebooks, start=1):
                 step = f"execute {job.name}"
                 log.write(f"notebook {job.name}: start {job.path} "
@@ -304,6 +321,9 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 step = f"write {file_name}"
                 data = content(folder.path) if callable(content) else content
                 (folder.path / file_name).write_bytes(data)
+            for check in plan.checks:
+                step = "check inputs"
+                check("while the notebooks ran")
             log.write(f"run ok; moving into {folder.target}")
             fault_point("exported")
             run_dir = folder.commit()

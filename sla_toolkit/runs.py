@@ -1,34 +1,44 @@
 """Plan and execute the notebook runs behind ``sla-toolkit run`` and ``demo``.
 
-Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2);
-the notebooks then run through :mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``, and the
-run is recorded in the history ledger (:mod:`sla_toolkit.history`).
+Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2). The run
+then reads the input once and computes the cycle once (:mod:`sla_toolkit.snapshot`): the result is
+written to the run folder with the data files, and the notebooks render it through
+:mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``. The run is recorded in the history
+ledger (:mod:`sla_toolkit.history`) from the result in memory, with the input's fingerprint.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Iterator
 
-from .errors import ParameterError
 from .bundled import notebook_path
+from .errors import ParameterError
 from .history import History, recorded_run
-from .history.recording import RunRecording
+from .history.recording import RunRecording, warn_on_stderr
 from .history.repair import repair_cycle
+from .history.trend import past_cycles
 from .io import load_leads
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
-from .scope import resolve_as_of
+from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
+                       input_files, snapshot_bytes)
 from .spec import load_spec
 from .termination import Terminated, deferred_termination, fault_point
 
 CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
 PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
+# parameters only the run sets, and where the user's say goes instead
 RUNNER_OWNED = {"sla_path": "--sla", "source_path": "--source", "as_of": "--as-of", "cycle_id": "--cycle-id",
-                "output_dir": "--out"}
+                "output_dir": "--out", "snapshot": "nothing (the run's own input snapshot)",
+                "past_cycles_json": "nothing (read from the history ledger)"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +60,40 @@ class CycleRunRequest:
     history_env: str | None = None   # variable holding the history URL (default SLA_HISTORY_URL, else SQLite)
 
 
-def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
-    """Validate everything that can be validated without a kernel, and return the run plan."""
+@dataclass(frozen=True)
+class PreparedRun:
+    """The plan plus what was computed for it: the result, its ``to_dict()`` and the input fingerprints."""
+
+    plan: RunPlan
+    result: object
+    results: dict
+    inputs: tuple
+
+
+@contextmanager
+def _phase(name: str, timings: dict[str, float]) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - started
+
+
+def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) -> PreparedRun:
+    """Validate everything, read the input once, compute the cycle once; return the run plan.
+
+    With a ``history``, the past cycles of this SLA are read from the ledger once and handed to the report
+    notebook (``past_cycles_json``) for its "since last cycle" section.
+
+    Raises
+    ------
+    InputChangedError
+        When an input file changed while it was being read.
+    """
+    from .pipeline import analyse
+    from .report.outputs import output_files, pacing_bytes
+
+    timings: dict[str, float] = {}
     spec = load_spec(request.sla)
-    load_mapping(request.source)
+    mapping = load_mapping(request.source)
     refuse_runner_owned([pair.partition("=")[0].strip() for pair in request.extra_parameters],
                         f"-p for {CYCLE_NOTEBOOK.name}")
     declared = inspect_parameters(CYCLE_NOTEBOOK)
@@ -61,18 +101,35 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
     refuse_runner_owned(list(from_file), str(request.parameters_file))
     extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
                                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")}
-    data = load_leads(spec, request.source)
-    cutoff = resolve_as_of(data, request.as_of)
-    cycle_id = request.cycle_id or f"{cutoff:%Y-%m-%d}"
+    files = input_files(mapping)
+    with _phase("fingerprint inputs", timings):
+        inputs = fingerprint_all(files)
+    with _phase("read and validate", timings):
+        data = load_leads(spec, mapping)
+    with _phase("fingerprint inputs", timings):
+        check_unchanged(inputs, "while the run was reading it")
+    as_of, cycle_id = request.as_of or None, request.cycle_id or None
+    result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
+                     timings=timings)
+    with _phase("results and snapshot", timings):
+        results = result.to_dict()
+        prepared = output_files(result, results)
+        prepared["pacing.json"] = pacing_bytes(CycleSnapshot(result, inputs).pacing_run())
+        prepared = {SNAPSHOT_FILE: snapshot_bytes(result, inputs), **prepared}
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),
-              "as_of": request.as_of or "", "output_dir": "."}
-    report_parameters = {**common, "cycle_id": cycle_id, **extra}
-    return RunPlan(
+              "as_of": as_of or "", "output_dir": "", "snapshot": SNAPSHOT_FILE}
+    report_parameters = {**extra, **common, "cycle_id": result.cycle_id,
+                         "past_cycles_json": _past_cycles_json(history, spec.name, result.cycle_id)}
+    log_lines = tuple(f"input {f.text()}" for f in inputs) + tuple(
+        f"{name}: done in {seconds:.2f} s" for name, seconds in timings.items())
+    plan = RunPlan(
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
-        out_root=Path(request.out), sla_slug=spec.slug, cycle_id=cycle_id, timeout_s=request.timeout_s,
-        report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({cycle_id})",
-        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s, run_timeout_s=request.run_timeout_s,
-        sla_name=spec.name)
+        out_root=Path(request.out), sla_slug=spec.slug, cycle_id=result.cycle_id, timeout_s=request.timeout_s,
+        report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({result.cycle_id})",
+        progress=request.progress, notebook_timeout_s=request.notebook_timeout_s,
+        run_timeout_s=request.run_timeout_s, prepared_files=prepared, log_lines=log_lines,
+        checks=(lambda when: check_unchanged(inputs, when),), sla_name=spec.name)
+    return PreparedRun(plan, result, results, inputs)
 
 
 def refuse_runner_owned(names: list[str], origin: str) -> None:
@@ -88,6 +145,11 @@ def refuse_runner_owned(names: list[str], origin: str) -> None:
         raise error
 
 
+def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
+    """Validate everything that can be validated without a kernel, and return the run plan."""
+    return prepare_cycle_run(request).plan
+
+
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """Plan, run and record the run in history (started, then completed or failed; see history.recording).
 
@@ -96,13 +158,14 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
-        plan = plan_cycle_run(request)
-        with recorded_run(history, plan.sla_name, plan.cycle_id, sla_slug=plan.sla_slug,
+        prepared = prepare_cycle_run(request, history)
+        plan = prepared.plan
+        with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug,
                           run_dir=plan.target) as recording:
             if history is not None and recording.run_id is not None:
                 plan = dataclasses.replace(plan, history_run_id=recording.run_id,
                                            on_locked=partial(_repair_ledger, history, recording.run_id))
-            return _run_and_record(plan, recording)
+            return _run_and_record(dataclasses.replace(prepared, plan=plan), recording)
     finally:
         if history is not None:
             history.close()
@@ -115,23 +178,41 @@ def _repair_ledger(history: History, own_run_id: str, target: Path) -> list[str]
         return [f"ledger: earlier runs of this cycle could not be checked: {type(exc).__name__}: {exc}"]
 
 
-def _run_and_record(plan: RunPlan, recording: RunRecording) -> RunOutcome:
+def _run_and_record(prepared: PreparedRun, recording: RunRecording) -> RunOutcome:
     """Run the plan; record it completed, also when SIGTERM arrives after its report was committed."""
+    def completed(run_dir: Path) -> None:
+        with deferred_termination():
+            recording.completed(run_dir, results=prepared.results, inputs=prepared.inputs)
+
     try:
-        outcome = run_notebooks(plan)
+        outcome = run_notebooks(prepared.plan)
     except Terminated as exc:
         if exc.committed_dir is not None:
-            with deferred_termination():
-                recording.completed(exc.committed_dir)
+            completed(exc.committed_dir)
         raise
     try:
         fault_point("committed")
-        with deferred_termination():
-            recording.completed(outcome.run_dir)
+        completed(outcome.run_dir)
     except Terminated as exc:
         exc.committed_dir = outcome.run_dir
         if not recording.finished:
-            with deferred_termination():
-                recording.completed(outcome.run_dir)
+            completed(outcome.run_dir)
         raise
     return outcome
+
+
+def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> str:
+    """The ledger's past cycles as JSON for the report ("" without history; a ledger that cannot be read
+    costs a warning and the section, never the run)."""
+    if history is None:
+        return ""
+    try:
+        return json.dumps(past_cycles(history, sla_name, cycle_id), default=str)
+    except Exception as exc:  # noqa: BLE001 - the report comes first
+        warn_on_stderr(f"past cycles could not be read from {history.location.label}: {exc}; the report's "
+                       "'since last cycle' section is left empty")
+        return ""
+
+
+__all__ = ["CycleRunRequest", "InputChangedError", "PreparedRun", "plan_cycle_run", "prepare_cycle_run",
+           "run_cycle_notebooks"]

@@ -34,6 +34,7 @@ from .types import transition_name
 
 HORIZONS_DAYS = (7, 30, 90)
 KM_TRANSFORM = "cloglog"
+CURVE_POINTS = 200   # most points kept per Kaplan–Meier curve (see _thinned_curve)
 
 
 class RateBasis(str, Enum):
@@ -325,9 +326,25 @@ def _time_summary(outcomes: pd.DataFrame, window: float, horizons, confidence: f
     for h, (_, point) in zip(horizons, at.iterrows()):
         row.update({f"converted_within_{h}": int((converted_days <= h).sum()), f"share_within_{h}": point["conversion"],
                     f"share_within_{h}_low": point["low"], f"share_within_{h}_high": point["high"]})
-    curve = km_conversion_at(survival, survival.surv_times, confidence)
-    curve["events"] = survival.n_events
-    return row, curve
+    return row, _thinned_curve(survival, confidence)
+
+
+def _thinned_curve(survival, confidence: float, points: int = CURVE_POINTS) -> pd.DataFrame:
+    """The curve at every event time, or at ``points`` evenly spaced times when there are more event times.
+
+    The report draws the curve as a step line a few hundred pixels wide; a million leads have
+    hundreds of thousands of event times, which would only make ``results.json`` large. ``events``
+    counts the conversions since the previous point, so the column still sums to the total.
+    """
+    times = np.asarray(survival.surv_times, dtype=float)
+    events = np.asarray(survival.n_events, dtype=float)
+    if times.size > points:
+        grid = np.linspace(times[0], times[-1], points)
+        cumulative = np.cumsum(events)[np.searchsorted(times, grid, side="right") - 1]
+        events, times = np.diff(cumulative, prepend=0.0), grid
+    curve = km_conversion_at(survival, times, confidence)
+    curve["events"] = events
+    return curve
 
 
 def _median_with_interval(sorted_values: np.ndarray, confidence: float) -> tuple[float, float, float]:

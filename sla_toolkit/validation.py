@@ -5,13 +5,17 @@ all at once); nothing is dropped silently: accepted + quarantined = input rows, 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import pandas as pd
-import pandera.pandas as pa
 
 from .spec import SlaSpec
 from .types import stage_column
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandera.pandas as pa
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,10 @@ def _date_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
 
 
-def contract_schema(spec: SlaSpec, frame: pd.DataFrame, rules: ContractRules) -> pa.DataFrameSchema:
+def contract_schema(spec: SlaSpec, frame: pd.DataFrame, rules: ContractRules) -> "pa.DataFrameSchema":
     """The pandera schema of the canonical lead table for this spec and these rules."""
+    import pandera.pandas as pa   # deferred: seconds to import, needed only when data is validated
+
     limit = rules.as_of
     columns: dict[str, pa.Column] = {
         "lead_id": pa.Column(str, nullable=False, unique=True, report_duplicates="exclude_first",
@@ -92,6 +98,8 @@ def _reason(row: pd.Series) -> str:
 
 def contract_violations(frame: pd.DataFrame, spec: SlaSpec, rules: ContractRules) -> pd.Series:
     """Reasons per failing row (index = row label, value = '; '-joined reasons), all found at once."""
+    import pandera.pandas as pa
+
     schema = contract_schema(spec, frame, rules)
     try:
         schema.validate(frame, lazy=True)

@@ -39,14 +39,19 @@ class RunRecording:
     warn: Callable[[str], None]
     finished: bool = field(default=False, init=False)
 
-    def completed(self, run_dir: Path | str) -> None:
-        """Record the run as completed from ``<run_dir>/results.json`` (warn, never raise, on failure)."""
+    def completed(self, run_dir: Path | str, results: dict | None = None, inputs: tuple = ()) -> None:
+        """Record the run as completed (warn, never raise, on failure).
+
+        ``results`` is the run's ``results.json`` content, read from ``<run_dir>/results.json`` when not
+        given; ``inputs`` the fingerprints of the files it read.
+        """
         self.finished = True
         if self.history is None or self.run_id is None:
             return
         try:
-            results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
-            self.history.complete_run(self.run_id, results, run_dir)
+            if results is None:
+                results = json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
+            self.history.complete_run(self.run_id, results, run_dir, inputs=inputs)
         except Exception as exc:  # noqa: BLE001 - the report is in place; the ledger must not undo it
             self.warn(f"the run completed (report in {run_dir}) but its results were not recorded in "
                       f"{self.history.location.label}: {_short(exc)}")

@@ -103,6 +103,17 @@ proposals = sa.Table(
     sa.Column("yaml", sa.Text, nullable=False),
 )
 
+# The files a run read, as it read them (one row per file; none for SQL and hook sources).
+run_inputs = sa.Table(
+    "run_inputs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _run_reference(),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("mtime", sa.String(40), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+
 
 def utc_now() -> dt.datetime:
     """Now, as naive UTC (the ledger's clock for started_at / finished_at)."""

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -201,10 +201,16 @@ class History:
         for table in (schema.checks, schema.findings, schema.proposals):  # a finished run owns only its own rows
             connection.execute(table.delete().where(table.c.run_id == run_id))
 
-    def complete_run(self, run_id: str, results: Mapping[str, Any], run_dir: Path | str | None = None) -> None:
-        """Record a run as ``completed`` with its checks, findings and proposal (``results`` = results.json)."""
+    def complete_run(self, run_id: str, results: Mapping[str, Any], run_dir: Path | str | None = None,
+                     inputs: Sequence[Any] = ()) -> None:
+        """Record a run as ``completed`` with its checks, findings and proposal (``results`` = results.json)
+        and the fingerprints of the files it read (``InputFingerprint``: path, size, mtime, sha256)."""
         proposal = (results.get("next_cycle") or {}).get("yaml")
         with self._begin() as connection:
+            if inputs:
+                connection.execute(schema.run_inputs.insert(), [
+                    {"run_id": run_id, "path": f.path, "size_bytes": f.size, "mtime": f.mtime, "sha256": f.sha256}
+                    for f in inputs])
             self._finish(connection, run_id, status=RunStatus.COMPLETED.value, as_of=results_as_of(results),
                          run_dir=None if run_dir is None else str(run_dir), error=None)
             rows = check_rows(results)

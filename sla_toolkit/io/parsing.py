@@ -71,7 +71,7 @@ def parse_timestamps(values: pd.Series, fmt: str | None, dayfirst: bool,
         parsed = values
     else:
         text = values.astype("str").str.strip().where(values.notna())
-        aware = text.str.contains(_OFFSET, regex=True, na=False)
+        aware = _has_offset(text)
         if aware.any():
             local = _to_datetime(text.where(~aware), fmt, dayfirst, utc=False).astype("datetime64[us]")
             shifted = _to_datetime(text.where(aware), fmt, dayfirst, utc=True)
@@ -83,6 +83,19 @@ def parse_timestamps(values: pd.Series, fmt: str | None, dayfirst: bool,
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
     return parsed.astype("datetime64[us]"), bad
+
+
+def _has_offset(text: pd.Series) -> pd.Series:
+    """Which values name their own zone, tested in one vectorised pass (Arrow's RE2), not row by row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pa.array(text.array)   # zero-copy for pandas' Arrow-backed text
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+    found = pc.match_substring_regex(values, _OFFSET).fill_null(False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index, dtype=bool)
 
 
 def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) -> pd.Series:

@@ -21,7 +21,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ..errors import Reason
 from ..spec import SlaSpec
@@ -155,8 +154,11 @@ class AdjustedEffects(Fitter):
         kept = [i for i in range(matrix.shape[1]) if i not in aliased]
         matrix = matrix[:, kept]
         endog = np.column_stack([data.successes, data.trials - data.successes]) if aggregated else data.successes
+        from statsmodels.genmod import families   # deferred: heavy, not needed to show results
+        from statsmodels.genmod.generalized_linear_model import GLM
+
         with captured_fit_warnings() as caught:
-            fit = sm.GLM(endog, matrix, family=sm.families.Binomial()).fit(maxiter=self.max_iter)
+            fit = GLM(endog, matrix, family=families.Binomial()).fit(maxiter=self.max_iter)
             mu, std_err = np.asarray(fit.mu), np.asarray(fit.bse)
         # statsmodels' PerfectSeparationWarning means "fitted = observed", which a saturated model of
         # pattern proportions also triggers; fitted probabilities at 0 or 1 are the reliable sign.

@@ -345,9 +345,13 @@ def models_block(result) -> str:
     else:
         parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
             scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
+        if getattr(scoring, "sampled_from", 0):
+            sample_note = next((n for n in scoring.notes if "stratified random sample" in n), "")
+            parts.append(f"<p>Sample: {esc(sample_note)}.</p>")
         if m.open_scores is not None and len(m.open_scores.scores):
             parts.append(f"<p>{len(m.open_scores.scores):,} open leads; expected to convert within the window: "
-                         f"{m.open_scores.expected_conversions:,.1f}.</p>")
+                         f"{m.open_scores.expected_conversions:,.1f} (each lead's score: "
+                         "open_lead_scores.parquet in the run folder).</p>")
         elif m.open_scores is not None:
             parts.append("<p>No open leads: scoring of open leads is not applicable.</p>")
     parts.append(_fit_block(f"Time to convert, Cox model ({m.scoring_transition})", m.time_to_convert,

@@ -92,21 +92,39 @@ def test_report_renders_in_headless_chromium(run, chromium, run_chromium, tmp_pa
     assert "alert(1)" not in dom.replace("&lt;script&gt;alert(1)&lt;/script&gt;", "")
 
 
-def test_failing_parameter_gives_exit_1_a_failure_report_and_keeps_the_good_run(run, campaign, capsys, monkeypatch):
-    # -p as_of is refused since the runner owns it (test_run_folders.py); lifting that check is the
-    # simplest way to make a real notebook cell fail
-    monkeypatch.setattr("sla_toolkit.runs.refuse_runner_owned", lambda names, origin: None)
+def test_a_bad_as_of_parameter_gives_exit_2_before_any_kernel_and_keeps_the_good_run(run, campaign, capsys):
     before = {p.name: p.read_bytes() for p in run["folder"].iterdir()}
     code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
                  "--out", str(run["out"]), "-p", "as_of=1990-01-01"])
-    assert code == 1
+    assert code == 2
     err = capsys.readouterr().err
-    assert "cell" in err and "AsOfError" in err and "Traceback" not in err
-    failed = [p for p in (run["out"] / run["slug"]).iterdir() if ".failed-" in p.name]
-    assert len(failed) == 1
-    report = (failed[0] / "failure.md").read_text()
-    assert "run_cycle(" in report and "before the period start" in report
+    assert "as_of: set by the runner, not by -p or a parameters file; use --as-of" in err and "Traceback" not in err
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(run["out"]), "--as-of", "1990-01-01"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "before the period start" in err and "Traceback" not in err
+    assert not [p for p in (run["out"] / run["slug"]).iterdir() if ".failed-" in p.name]
     assert {p.name: p.read_bytes() for p in run["folder"].iterdir()} == before
+
+
+def test_the_notebooks_render_the_runs_snapshot_and_the_inputs_are_recorded(run, campaign):
+    import hashlib
+    import sqlite3
+
+    leads = campaign / "leads.csv"
+    digest = hashlib.sha256(leads.read_bytes()).hexdigest()
+    log = (run["folder"] / "run.log").read_text()
+    assert f"input {leads.resolve()} ({leads.stat().st_size:,} bytes" in log and f"sha256 {digest}" in log
+    for name in ("cycle_report", "daily_pacing"):
+        executed = (run["folder"] / f"{name}.ipynb").read_text()
+        assert "cycle.snapshot.pkl" in executed
+    with sqlite3.connect(run["out"] / "history.sqlite") as db:
+        rows = db.execute("select path, size_bytes, sha256 from run_inputs").fetchall()
+    assert (str(leads.resolve()), leads.stat().st_size, digest) in rows
+    saved = json.loads((run["folder"] / "results.json").read_text())
+    pacing = json.loads((run["folder"] / "pacing.json").read_text())
+    assert pacing["as_of"] == saved["as_of"] and pacing["data_quality"] == saved["data_quality"]
 
 
 def test_unknown_parameter_is_rejected_before_a_kernel_starts(run, campaign, capsys, monkeypatch):

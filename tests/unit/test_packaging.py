@@ -76,7 +76,7 @@ def test_environment_installs_the_package_itself():
 
 
 def test_console_script_points_at_the_cli():
-    assert pyproject()["project"]["scripts"]["sla-toolkit"] == "sla_toolkit.cli:main"
+    assert pyproject()["project"]["scripts"]["sla-toolkit"] == "sla_toolkit.cli:console_main"
 
 
 def imported_top_level_modules() -> set[str]:

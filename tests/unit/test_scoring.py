@@ -131,3 +131,22 @@ def test_renders_dict_html_and_plots():
     assert len(scorer.plot_importance().patches) == 2
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_above_the_sample_size_the_scorer_fits_a_stratified_sample_whose_interval_holds_the_full_auc():
+    """100,000 matured leads: the default fit uses a 50,000-row stratified sample, says so, keeps the
+    conversion share, and the AUC of the same scorer on all rows lies inside the sample's interval."""
+    from sla_toolkit.models.scoring import SCORING_SAMPLE_ROWS
+
+    frame, _ = scored_frame(100_000, 11)
+    frame["matured"] = True
+    sampled = LeadScorer(["channel", "pages"], importance_repeats=1, folds=3).fit(frame).result_
+    full = LeadScorer(["channel", "pages"], importance_repeats=1, folds=3, max_rows=None).fit(frame).result_
+    assert sampled.n_rows == SCORING_SAMPLE_ROWS and sampled.sampled_from == 100_000 and full.sampled_from == 0
+    share = frame["converted_in_window"].mean()
+    assert abs(sampled.n_events / sampled.n_rows - share) < 1 / SCORING_SAMPLE_ROWS
+    assert any("stratified random sample of 50,000 of the 100,000 matured leads" in n for n in sampled.notes)
+    chosen = sampled.summary.set_index("model").loc[sampled.chosen]
+    full_auc = full.summary.set_index("model").loc[sampled.chosen, "auc"]
+    assert chosen["auc_low"] <= full_auc <= chosen["auc_high"]
+    assert chosen["auc_high"] - chosen["auc_low"] < 0.02
