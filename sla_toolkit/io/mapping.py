@@ -60,6 +60,8 @@ class FileSource(_Strict):
     quotechar: str = '"'
     encoding: str = "utf-8"
     sheet: str | int | None = None
+    header_row: int = Field(default=1, ge=1)   # Excel: the row holding the column names (rows above are titles)
+    skip_rows: int = Field(default=0, ge=0)    # Excel: rows right below the header to skip (units, notes)
     sql: SqlSource | None = None
     hook: str | None = None
 

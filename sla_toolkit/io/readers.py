@@ -119,9 +119,12 @@ def _read_file(path: Path, source: FileSource, role: str, text_columns: Collecti
             rows = range(1, len(frame) + 1)
         elif kind == "excel":
             require("excel", f"reading {path.name}")
+            header = source.header_row - 1   # 0-based; skip the title rows above and the rows below it
+            skipped = [*range(header), *range(header + 1, header + 1 + source.skip_rows)]
             frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=dict.fromkeys(text_columns, "str"),
-                                  **_BLANK_IS_MISSING)
-            rows = range(2, len(frame) + 2)
+                                  skiprows=skipped, **_BLANK_IS_MISSING)
+            first = source.header_row + source.skip_rows + 1
+            rows = range(first, len(frame) + first)
         else:
             frame, rows = _read_csv(path, source, role, text_columns)
     except (SourceError, MissingExtraError):

@@ -45,6 +45,8 @@ def _execute_here(input_path, output_path, parameters, *, cwd, **_options):
 def main(argv: list[str], *, in_process: bool = False) -> int:
     from sla_toolkit import cli, runner, runs
 
+    if argv[:1] == ["run"]:
+        argv = [*argv, "-p", "fit_models=false"]   # the run computes the cycle itself: skip the models
     with mock.patch.object(runs, "CYCLE_NOTEBOOK", TINY_NOTEBOOK), \
             mock.patch.object(runs, "PACING_NOTEBOOK", TINY_NOTEBOOK):
         if not in_process:
