@@ -130,3 +130,41 @@ def test_excel_header_row_and_skip_rows(tmp_path):
     with pytest.raises(SourceError, match=r"required columns missing.*found: columns \[.CRM export, Q1."):
         load_leads(BASE / "sla.yaml", mapping_from_dict({"leads": {"path": "leads.xlsx"}, "columns": columns},
                                                        base_dir=tmp_path), as_of=AS_OF)
+
+
+def test_library_warnings_never_reach_the_report():
+    import nbformat
+
+    from sla_toolkit.report.export import render_html
+
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="/srv/crm/secret_path.py:12: "
+                                           "PerformanceWarning: DataFrame is highly fragmented\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="visible line\n")]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    page = render_html(notebook, "t")
+    assert "visible line" in page
+    assert "PerformanceWarning" not in page and "/srv/crm" not in page
+    assert notebook.cells[0].outputs[0]["name"] == "stderr"        # the executed notebook keeps it
+
+
+class _DriverError(Exception):
+    def __init__(self, text: str, sqlstate: str | None = None):
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (_DriverError('password authentication failed for user "crm"', "28P01"), "refused the login (authentication"),
+    (_DriverError('relation "leadz" does not exist', "42P01"), 'a table in the query does not exist (relation "leadz"'),
+    (_DriverError("canceling statement due to statement timeout", "57014"), "did not finish within 5 s"),
+    (_DriverError('connection to server at "db.internal" failed: Connection refused'), "cannot connect"),
+    (_DriverError("division by zero", "22012"), "the query failed (_DriverError)"),
+])
+def test_sql_failures_are_told_apart_without_the_secret(error, said):
+    from sla_toolkit.io.sql_errors import describe_failure
+
+    wrapped = RuntimeError("Execution failed on sql 'select ...'")
+    wrapped.__cause__ = error
+    text = describe_failure(wrapped, 5, "hunter2")
+    assert said in text and "hunter2" not in text
