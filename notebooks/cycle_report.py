@@ -34,6 +34,7 @@ from sla_toolkit.snapshot import cycle_for_notebook
 result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
                             with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
+display(HTML(sections.headline(result)))
 
 # %% [markdown]
 # ## Executive summary
@@ -73,7 +74,7 @@ display(HTML(sections.reverse_funnel_block(result)))
 # ## Time to convert
 
 # %%
-display(HTML(sections.time_to_convert_block(result)))
+display(HTML(sections.collapsed(sections.time_to_convert_block(result), "Time-to-convert table")))
 for figure in figures.time_to_convert_figures(result):
     figures.show(figure)
 
@@ -93,7 +94,7 @@ display(HTML(sections.breakdown_block(result)))
 # ## Conversion models
 
 # %%
-display(HTML(sections.models_block(result)))
+display(HTML(sections.collapsed(sections.models_block(result), "Model tables: odds ratios, lead scoring, hazard ratios")))
 if result.models.scoring is not None and result.models.scoring.fitted:
     figures.show(result.models.scoring.plot_calibration().figure)
 
@@ -127,10 +128,10 @@ display(result.proposal)
 # ## Data quality
 
 # %%
-display(HTML(sections.quality_block(result)))
+display(HTML(sections.collapsed(sections.quality_block(result), "Data quality details")))
 
 # %% [markdown]
 # ## Methods
 
 # %%
-display(HTML(sections.METHODS))
+display(HTML(sections.collapsed(sections.METHODS, "How the numbers are made")))
