@@ -22,10 +22,12 @@ cycle_id = ""  # empty means the as-of date
 output_dir = ""  # folder for results.json, next_sla.yaml, quarantine.csv; empty means none
 fit_models = True
 snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty means compute from the above
+past_cycles_json = ""  # set by `sla-toolkit run`: past cycles from the history ledger
 
 # %%
 from IPython.display import HTML, display
 
+from sla_toolkit.history.trend import since_last_cycle_of
 from sla_toolkit.report import figures, sections
 from sla_toolkit.snapshot import cycle_for_notebook
 
@@ -40,6 +42,15 @@ display(HTML(sections.header(result)))
 # %%
 display(HTML(sections.scorecard(result)))
 display(HTML(sections.top_findings(result)))
+
+# %% [markdown]
+# ## Since last cycle
+# Each SLA check over the past cycles, whether last cycle's proposal was adopted, and whether what it adjusted moved.
+
+# %%
+since = since_last_cycle_of(result, past_cycles_json)
+display(since)
+figures.show(since.plot_trend())
 
 # %% [markdown]
 # ## Pacing to the deadline

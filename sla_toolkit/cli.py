@@ -98,8 +98,15 @@ def _init(args: argparse.Namespace) -> int:
 def _pace(args: argparse.Namespace) -> int:
     from .pacing_run import run_pacing
 
+    from .history import History
+    from .history.recording import warn_on_stderr
+    from .history.trend import record_pacing
+
+    history = History.at(args.out, args.history_env)   # bad ledger settings are refused before the run
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
+    with history:
+        record_pacing(history, run, warn_on_stderr)
     if getattr(args, "notify", None):
         from .notify.hooks import pacing_notice
 
@@ -150,6 +157,25 @@ def _run(args: argparse.Namespace) -> int:
         if any(c["status"] == "MISSED" for c in checks):
             return EXIT_MISSED
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import discover, run_batch
+    from .history import History
+
+    jobs = discover(args.cycles, as_of=args.as_of, with_models=not args.no_models)
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
+    print(f"batch: {len(jobs)} cycles on {where}", file=sys.stderr)
+    with History.at(args.out, args.history_env) as history:
+        result = run_batch(jobs, out=args.out, scheduler=args.scheduler, workers=args.workers, history=history)
+    print(result.summary())
+    if getattr(args, "notify", None):
+        from .notify.hooks import batch_notice
+
+        args.notice = batch_notice(result)
+    if result.failed:
+        return EXIT_RUN_FAILED
+    return EXIT_MISSED if args.fail_on_miss and result.missed else EXIT_OK
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -268,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     pace_cmd = sub.add_parser("pace", help="daily pacing: are we on track for the deadline?")
     _add_data_arguments(pace_cmd, "pacing date (default: the latest date in the data)")
     pace_cmd.add_argument("--fail-on-miss", action="store_true", help="exit 3 when the pacing status is MISSED")
+    pace_cmd.add_argument("--out", default="reports",
+                          help="root of the report folders, where the history ledger is (default: reports)")
+    pace_cmd.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     _add_notify_argument(pace_cmd)
     pace_cmd.set_defaults(handler=_pace)
 
@@ -298,6 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     _add_notify_argument(run)
     run.set_defaults(handler=_run)
+
+    batch = sub.add_parser("batch", help="many cycles at once (one per folder with sla.yaml + source.yaml), "
+                                         "locally in parallel or on a Dask cluster; results.json per cycle, no notebooks")
+    batch.add_argument("cycles", metavar="DIR_OR_LIST",
+                       help="a folder searched for sla.yaml + source.yaml pairs, or a text file listing them")
+    batch.add_argument("--out", default="reports", help="root of the report folders (default: reports)")
+    batch.add_argument("--as-of", help="cut-off date for every cycle (default: each one's latest date)")
+    batch.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run each cycle as a task on this Dask cluster (pip install 'sla_toolkit[dask]')")
+    batch.add_argument("--workers", type=int, help="local processes in parallel (default: up to 4)")
+    batch.add_argument("--no-models", action="store_true", help="skip the model suite (faster)")
+    batch.add_argument("--fail-on-miss", action="store_true", help="exit 3 when any cycle missed an SLA")
+    batch.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
+    _add_notify_argument(batch)
+    batch.set_defaults(handler=_batch)
 
     history = sub.add_parser("history", help="list recorded runs, or compare two cycles of one SLA")
     history.add_argument("--out", default="reports", help="root of the report folders (default: reports)")

@@ -21,6 +21,7 @@ from .compare import ChecksResult, sla_checks
 from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
 from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
+from .experiments.proposal import with_experiment_evidence
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
 from .findings.adapters import finding_inputs, proposal_inputs
 from .followup import FollowUpResult, follow_up_sla
@@ -167,7 +168,8 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
                                               pacing, costs, decided))
     experiments = evaluate_experiments(leads, spec, cutoff)
     findings = with_experiment_findings(findings, experiments)
-    proposal = propose_next_cycle(proposal_inputs(spec, findings, conversion, needed, leads))
+    proposal = propose_next_cycle(with_experiment_evidence(proposal_inputs(spec, findings, conversion, needed, leads),
+                                                           experiments, leads, cutoff))
     clock.lap("findings")
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,

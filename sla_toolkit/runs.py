@@ -8,6 +8,7 @@ ledger (:mod:`sla_toolkit.history`) from the result in memory, with the input's 
 """
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Iterator
 from .bundled import notebook_path
 from .errors import ParameterError
 from .history import History, recorded_run
+from .history.recording import warn_on_stderr
+from .history.trend import past_cycles
 from .io import load_leads
 from .io.mapping import load_mapping
 from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
@@ -28,7 +31,7 @@ from .spec import load_spec
 CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
 PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
-RUNNER_OWNED = ("snapshot", "output_dir")
+RUNNER_OWNED = ("snapshot", "output_dir", "past_cycles_json")
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,11 @@ def _phase(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = time.perf_counter() - started
 
 
-def prepare_cycle_run(request: CycleRunRequest) -> PreparedRun:
+def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) -> PreparedRun:
     """Validate everything, read the input once, compute the cycle once; return the run plan.
+
+    With a ``history``, the past cycles of this SLA are read from the ledger once and handed to the report
+    notebook (``past_cycles_json``) for its "since last cycle" section.
 
     Raises
     ------
@@ -106,7 +112,8 @@ def prepare_cycle_run(request: CycleRunRequest) -> PreparedRun:
         prepared = {SNAPSHOT_FILE: snapshot_bytes(result, inputs), **prepared}
     common = {"sla_path": str(Path(request.sla).resolve()), "source_path": str(Path(request.source).resolve()),
               "as_of": as_of or "", "output_dir": "", "snapshot": SNAPSHOT_FILE}
-    report_parameters = {**extra, **common, "cycle_id": result.cycle_id}
+    report_parameters = {**extra, **common, "cycle_id": result.cycle_id,
+                         "past_cycles_json": _past_cycles_json(history, spec.name, result.cycle_id)}
     log_lines = tuple(f"input {f.text()}" for f in inputs) + tuple(
         f"{name}: done in {seconds:.2f} s" for name, seconds in timings.items())
     plan = RunPlan(
@@ -128,7 +135,7 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
-        prepared = prepare_cycle_run(request)
+        prepared = prepare_cycle_run(request, history)
         plan = prepared.plan
         with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
             outcome = run_notebooks(plan)
@@ -137,6 +144,19 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     finally:
         if history is not None:
             history.close()
+
+
+def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> str:
+    """The ledger's past cycles as JSON for the report ("" without history; a ledger that cannot be read
+    costs a warning and the section, never the run)."""
+    if history is None:
+        return ""
+    try:
+        return json.dumps(past_cycles(history, sla_name, cycle_id), default=str)
+    except Exception as exc:  # noqa: BLE001 - the report comes first
+        warn_on_stderr(f"past cycles could not be read from {history.location.label}: {exc}; the report's "
+                       "'since last cycle' section is left empty")
+        return ""
 
 
 __all__ = ["CycleRunRequest", "InputChangedError", "PreparedRun", "plan_cycle_run", "prepare_cycle_run",

@@ -84,7 +84,6 @@ class EmailTest:
     settings: EmailTestSettings
     spec: SlaSpec
     leads: pd.DataFrame          # canonical lead table
-    export: pd.DataFrame         # the file a user would have (flags as yes/no)
 
     def true_lift(self, arm: str, metric: str) -> float:
         """True absolute lift of ``arm`` over the control: ``conversion`` or ``revenue_per_lead``."""
@@ -113,34 +112,39 @@ def generate_email_test(settings: EmailTestSettings, *, randomized: bool = True)
     rng = np.random.default_rng(settings.seed)
     names = list(settings.arms)
     shares = settings.assignment or {a: 1 / len(names) for a in names}
-    arm = rng.choice(names, size=settings.n_leads, p=[shares[a] for a in names])
-    visit_p = np.array([settings.arms[a].visit for a in names])[pd.Index(names).get_indexer(arm)]
-    buy_p = np.array([settings.arms[a].purchase_given_visit for a in names])[pd.Index(names).get_indexer(arm)]
-    log_mean = np.array([settings.arms[a].spend_log_mean for a in names])[pd.Index(names).get_indexer(arm)]
-    log_sd = np.array([settings.arms[a].spend_log_sd for a in names])[pd.Index(names).get_indexer(arm)]
-    visited = rng.random(settings.n_leads) < visit_p
-    purchased = visited & (rng.random(settings.n_leads) < buy_p)
-    spend = np.where(purchased, np.round(np.exp(rng.normal(log_mean, log_sd)), 2), 0.0)
-    seconds = rng.integers(0, settings.days * 86_400, settings.n_leads)
-    created = pd.Timestamp(settings.start) + pd.to_timedelta(np.sort(seconds), unit="s")
-    ids = [f"C{i:07d}" for i in range(settings.n_leads)]
-    leads = pd.DataFrame({"lead_id": pd.array(ids, dtype="str"), "created_at": created,
-                          "arm": pd.array(arm, dtype="str"), reached_column("recipient"): True,
-                          reached_column("visit"): visited, reached_column("purchase"): purchased,
-                          "revenue": np.where(purchased, spend, np.nan)})
+    code = rng.choice(len(names), size=settings.n_leads, p=[shares[a] for a in names])
+    arms = [settings.arms[a] for a in names]
+    visited = rng.random(settings.n_leads) < np.array([a.visit for a in arms])[code]
+    purchased = visited & (rng.random(settings.n_leads) < np.array([a.purchase_given_visit for a in arms])[code])
+    log_spend = rng.normal(np.array([a.spend_log_mean for a in arms])[code],
+                           np.array([a.spend_log_sd for a in arms])[code])
+    spend = np.where(purchased, np.round(np.exp(log_spend), 2), 0.0)
+    seconds = np.sort(rng.integers(0, settings.days * 86_400, settings.n_leads))
+    created = pd.Timestamp(settings.start) + pd.to_timedelta(seconds, unit="s")
+    ids = pd.Series(np.arange(settings.n_leads)).astype("str").str.zfill(7).radd("C")
+    arm = pd.Categorical.from_codes(code, names).astype("str")
+    leads = pd.DataFrame({"lead_id": ids.to_numpy(), "created_at": created, "arm": arm,
+                          reached_column("recipient"): True, reached_column("visit"): visited,
+                          reached_column("purchase"): purchased, "revenue": np.where(purchased, spend, np.nan)})
     leads["recipient_at"] = leads["created_at"]
-    export = pd.DataFrame({"customer_id": ids, "sent_at": created.strftime("%Y-%m-%d %H:%M:%S"),
-                           "segment": arm, "visit": np.where(visited, "yes", "no"),
-                           "conversion": np.where(purchased, "yes", "no"), "spend": spend})
     spec = spec_from_dict(email_test_spec(settings, randomized=randomized), "generated e-mail test")
-    return EmailTest(settings, spec, leads, export)
+    return EmailTest(settings, spec, leads)
+
+
+def email_export(test: EmailTest) -> pd.DataFrame:
+    """The file a user would have: one row per customer, flags as yes/no, spend 0 for non-buyers."""
+    leads = test.leads
+    return pd.DataFrame({"customer_id": leads["lead_id"], "sent_at": leads["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                         "segment": leads["arm"], "visit": np.where(leads["reached_visit"], "yes", "no"),
+                         "conversion": np.where(leads["reached_purchase"], "yes", "no"),
+                         "spend": leads["revenue"].fillna(0.0)})
 
 
 def write_email_test(test: EmailTest, folder: str | Path) -> tuple[Path, Path]:
     """Write ``emails.csv``, ``sla.yaml`` and ``source.yaml`` into ``folder``; returns (sla, source)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    test.export.to_csv(folder / "emails.csv", index=False)
+    email_export(test).to_csv(folder / "emails.csv", index=False)
     sla = folder / "sla.yaml"
     sla.write_text("# A randomized e-mail test: three arms, visit -> purchase flags, spend per customer.\n"
                    + yaml.safe_dump(test.spec.to_dict(), sort_keys=False), encoding="utf-8")

@@ -47,7 +47,7 @@ def crm_column_names(campaign: Campaign) -> dict[str, str]:
     """Canonical column -> CRM export column, in the order of the export."""
     settings = campaign.settings
     names = {"lead_id": "Lead ID", "created_at": "Created Date"}
-    names |= {stage_column(s): f"{stage_label(s, plural=True)} Date" for s in settings.stages[1:]}
+    names |= {stage_column(s): f"{stage_label(s)} Date" for s in settings.stages[1:]}
     names |= {"channel": "Original Source", "campaign": "Campaign", "region": "Region", "lead_type": "Lead Type",
               settings.follow_up.team_column: "Sales Rep", "first_touch_at": "First Touch", "lost_at": "Lost Date",
               "revenue": "Revenue"}

@@ -37,6 +37,11 @@ def evaluate_experiments(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp
 
 def evaluate_experiment(leads: pd.DataFrame, spec: SlaSpec, experiment: Experiment) -> ExperimentResult:
     """One test, on a lead table already cut at the as-of date."""
+    if experiment.arm_column not in leads:
+        srm = sample_ratio_check({}, {}, experiment.srm_alpha)
+        note = (f"not evaluated: the lead table has no column {experiment.arm_column!r}; map the column that "
+                "records each lead's arm in source.yaml")
+        return ExperimentResult(experiment, (), srm, note, spec.analysis.alpha, spec.analysis.confidence)
     chosen = _test_leads(leads, experiment)
     arms = _arm_order(chosen[experiment.arm_column], experiment.control)
     observed = {arm: int((chosen[experiment.arm_column] == arm).sum()) for arm in arms}

@@ -8,13 +8,16 @@ Rules (nothing changes without a finding behind it):
   margin the data confirms; a missed target is kept (the fix is the stage, not the bar);
 - the channel mix moves share from channels with an ``adjust`` finding to channels with a ``worked``
   finding, no channel moving more than ``analysis.max_mix_shift`` of its own share; it is labelled a
-  hypothesis to test.
+  hypothesis to test. A randomized test's verdict on channels overrides the associations and may move
+  twice as far (``RANDOMIZED_SHIFT_FACTOR``);
+- the next test (``experiment:``): an undecided test continues, else the strongest association becomes a
+  randomized test sized for 80% power at ``analysis.min_effect`` (see :mod:`sla_toolkit.experiments.plan`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import yaml
@@ -43,6 +46,12 @@ class ProposalInputs:
     leads_needed_90: tuple[float, float, float] | None   # estimate, low, high
     step_rates: dict[str, RateEstimateView]
     channel_counts: dict[str, int]
+    next_experiment: dict | None = None                    # the next cycle's ``experiment:`` block
+    next_experiment_reason: str = ""
+    randomized_directions: dict[str, int] = field(default_factory=dict)   # channel -> +1 / -1 from a test
+
+
+RANDOMIZED_SHIFT_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ def propose_next_cycle(inputs: ProposalInputs) -> NextCycleProposal:
     _propose_lead_volume(inputs, data, changes, comments)
     _propose_stage_targets(inputs, data, changes, comments)
     _propose_channel_mix(inputs, data, changes, comments)
+    _propose_experiment(inputs, data, changes, comments)
 
     proposed = spec_from_dict(data, "next-cycle proposal")
     text = _emit_yaml(proposed, changes, comments)
@@ -157,8 +167,10 @@ def _propose_channel_mix(inputs: ProposalInputs, data: dict, changes: list[Chang
     up = [c for c, d in direction.items() if d > 0]
     down = [c for c, d in direction.items() if d < 0]
     new = dict(shares)
+    limit = {c: min(1.0, bound * (RANDOMIZED_SHIFT_FACTOR if c in inputs.randomized_directions else 1.0))
+             for c in shares}
     if up and down:
-        movable = min(sum(bound * shares[c] for c in down), sum(bound * shares[c] for c in up))
+        movable = min(sum(limit[c] * shares[c] for c in down), sum(limit[c] * shares[c] for c in up))
         down_total, up_total = sum(shares[c] for c in down), sum(shares[c] for c in up)
         for c in down:
             new[c] = shares[c] - movable * shares[c] / down_total
@@ -170,9 +182,13 @@ def _propose_channel_mix(inputs: ProposalInputs, data: dict, changes: list[Chang
     data["channel_mix"] = rounded
     for c in rounded:
         if direction.get(c, 0) and abs(rounded[c] - shares[c]) > 1e-9:
-            why = ("more: a 'worked' finding" if direction[c] > 0 else "less: an 'adjust' finding") + \
-                  f" (share {pct(shares[c])} -> {pct(rounded[c])}, bounded by {pct(bound, 0)} of its share)"
-            changes.append(Change(f"channel_mix.{c}", round(shares[c], 4), rounded[c], why + "; hypothesis to test"))
+            tested = c in inputs.randomized_directions
+            why = ((("more: better than control in a randomized test" if tested else "more: a 'worked' finding")
+                    if direction[c] > 0 else
+                    ("less: beaten in a randomized test" if tested else "less: an 'adjust' finding"))
+                   + f" (share {pct(shares[c])} -> {pct(rounded[c])}, bounded by {pct(limit[c], 0)} of its share)")
+            changes.append(Change(f"channel_mix.{c}", round(shares[c], 4), rounded[c],
+                                  why + ("" if tested else "; hypothesis to test")))
             comments[("channel_mix", c)] = why
         else:
             comments[("channel_mix", c)] = "this cycle's share" + ("" if direction.get(c, 0) else
@@ -196,7 +212,22 @@ def _channel_directions(inputs: ProposalInputs, channels: set[str]) -> dict[str,
                 direction[channel] = 0   # mixed evidence: leave it alone
             else:
                 direction[channel] = vote
+    # a randomized verdict outranks any association about the same channel
+    direction.update({c: v for c, v in inputs.randomized_directions.items() if c in channels})
     return direction
+
+
+def _propose_experiment(inputs: ProposalInputs, data: dict, changes: list[Change], comments: dict) -> None:
+    """The next cycle's test: a continued or newly planned ``experiment:`` block (or none)."""
+    old = data.pop("experiment", None)
+    if inputs.next_experiment is not None:
+        data["experiment"] = inputs.next_experiment
+        changes.append(Change("experiment", _plain(old and "this cycle's test"),
+                              inputs.next_experiment.get("name", "test"), inputs.next_experiment_reason))
+        comments[("experiment",)] = inputs.next_experiment_reason
+    elif old is not None:
+        changes.append(Change("experiment", "this cycle's test", None,
+                              "decided (or cannot be decided): the test ends with this cycle"))
 
 
 def _emit_yaml(spec: SlaSpec, changes: list[Change], comments: dict) -> str:

@@ -148,7 +148,7 @@ class _Builder:
         if self.mapping.lost is not None:
             needed["lost"] = self.mapping.lost.column
         team = [spec.follow_up.team_column] if spec.follow_up and spec.follow_up.team_column else []
-        for canonical in (*spec.segments, *spec.features, *team, *spec.experiment_columns):
+        for canonical in (*spec.segments, *spec.features, *team):
             needed[canonical] = self.columns.get(canonical, canonical)
         return needed
 

@@ -67,6 +67,15 @@ def cycle_notice(run_dir: Path, command: str = "run") -> Notice:
         repair_facts(Path(run_dir) / "run.log"))
 
 
+def batch_notice(result) -> Notice:
+    """From a :class:`~sla_toolkit.batch.BatchResult`: the summary table; failed when any cycle failed."""
+    text = result.summary() + "\n"
+    title = (f"sla-toolkit batch: {len(result.outcomes) - len(result.failed)} completed, {len(result.failed)} failed, "
+             f"{len(result.missed)} with an SLA missed")
+    return Notice("batch", "batch", title, text, f"```\n{text}```\n", status="MISSED" if result.missed else None,
+                  failed=bool(result.failed))
+
+
 def sla_name_of(args) -> str:
     """The SLA's name for a failure notice (its file's folder when the spec itself cannot be read)."""
     sla = getattr(args, "sla", None)

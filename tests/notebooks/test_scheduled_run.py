@@ -18,9 +18,10 @@ from sla_toolkit.notify.ledger import list_deliveries  # noqa: E402
 
 
 def cycle_notebook_that(tmp_path: Path, body: str) -> Path:
-    """A notebook with the cycle report's parameters whose only other cell is ``body``."""
-    parameters = nbformat.v4.new_code_cell('sla_path = ""\nsource_path = ""\nas_of = ""\ncycle_id = ""\n'
-                                           'output_dir = ""\nfit_models = True')
+    """A notebook with the cycle report's own parameters cell whose only other cell is ``body``."""
+    real = nbformat.read(runs.CYCLE_NOTEBOOK, as_version=4)
+    (source,) = [c.source for c in real.cells if "parameters" in c.metadata.get("tags", [])]
+    parameters = nbformat.v4.new_code_cell(source)
     parameters.metadata["tags"] = ["parameters"]
     notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(body)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

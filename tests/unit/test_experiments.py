@@ -133,3 +133,14 @@ def test_an_undecided_primary_metric_says_how_many_more_leads_it_needs():
     undecided = [c for c in result.primary if c.verdict is Verdict.NO_CLEAR_DIFFERENCE]
     assert undecided and all(c.more_leads_needed and c.more_leads_needed > 0 for c in undecided)
     assert "more leads are needed" in result._repr_html_()
+
+
+def test_holm_matches_statsmodels_and_leaves_untestable_p_values_out():
+    from statsmodels.stats.multitest import multipletests
+
+    from sla_toolkit.experiments.estimates import _holm
+
+    p = [0.01, 0.04, 0.03, 0.2, 0.001]
+    assert _holm(p[:2] + [math.nan] + p[2:]) == pytest.approx(
+        list(multipletests(p, method="holm")[1][:2]) + [math.nan] + list(multipletests(p, method="holm")[1][2:]),
+        nan_ok=True)

@@ -161,3 +161,39 @@ def test_failure_is_notified(campaign, tmp_path, webhook, monkeypatch):
     assert "`sla-toolkit digest` FAILED" in received["json"]["text"] and "nowhere.csv" in received["json"]["text"]
     # a successful digest matches no rule here: nothing sent
     assert main(digest_args(campaign, tmp_path / "reports", notify)) == 0 and len(webhook.received) == 1
+
+
+def test_cycle_notice_names_missed_checks_and_what_was_repaired(tmp_path):
+    from sla_toolkit.notify.hooks import cycle_notice
+
+    run_dir = tmp_path / "acme" / "2025-q1"
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.json").write_text(json.dumps({
+        "sla": "Acme inbound", "cycle_id": "2025-q1", "as_of": "2025-03-31T00:00:00",
+        "checks": [{"name": "lead->mql", "status": "MET"}, {"name": "customers", "status": "MISSED"}],
+        "pacing": {"status": "MISSED", "probability": 0.12}}))
+    (run_dir / "report.html").write_text("<html></html>")
+    (run_dir / "run.log").write_text("2025-04-01T06:30:00Z run start: sla=acme\n"
+                                     "2025-04-01T06:30:00Z recovered: renamed .2025-q1.old-x back to 2025-q1\n")
+    notice = cycle_notice(run_dir)
+    assert notice.status == "MISSED" and notice.title.endswith("SLA MISSED") and notice.report.name == "report.html"
+    assert "MISSED: customers" in notice.text and "P(reach target) 12%" in notice.text
+    assert notice.facts == ("recovered: renamed .2025-q1.old-x back to 2025-q1",)
+    assert "Note: recovered: renamed .2025-q1.old-x back to 2025-q1" in notice.text
+
+
+def test_batch_notice_is_a_failure_when_a_cycle_failed(tmp_path):
+    from pathlib import Path
+
+    from sla_toolkit.batch import BatchResult, CycleJob, CycleOutcome
+    from sla_toolkit.notify.hooks import batch_notice
+
+    job = CycleJob(Path("a/sla.yaml"), Path("a/source.yaml"))
+    result = BatchResult((CycleOutcome(job, True, "A", "A", "2025-q1", missed=("customers",), pacing_status="MISSED"),
+                          CycleOutcome(job, False, "B", error="SourceError: leads.csv: created_at missing")),
+                         (tmp_path / "A" / "2025-q1", None))
+    notice = batch_notice(result)
+    settings = load_notify(write_notify(tmp_path, "  when: [failure]\n"))
+    assert notice.failed and notice.status == "MISSED" and [r.value for r in matching_rules(settings, notice)] == [
+        "failure"]
+    assert "1 completed / 1 failed / 1 with an SLA missed" in notice.text and "created_at missing" in notice.text
