@@ -34,6 +34,7 @@ from sla_toolkit.snapshot import cycle_for_notebook
 result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
                             with_models=fit_models, output_dir=output_dir)
 display(HTML(sections.header(result)))
+display(HTML(sections.headline(result)))
 
 # %% [markdown]
 # ## Executive summary

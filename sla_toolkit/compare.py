@@ -16,7 +16,7 @@ interval of the count gives ``[spend / upper, spend / lower]``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,8 @@ from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import poisson_count_bounds
 from .survival import ConversionResult, conversion_rates
-from .types import Direction, Status, reached_column
+from .check_labels import check_label, unit_of
+from .types import CheckKind, Direction, Status, Unit, reached_column
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,16 @@ class SlaCheck(ResultMixin):
     reason: str
     basis: str = ""
     code: Reason = Reason.OK
+    kind: CheckKind = CheckKind.KPI
+    subject: str = ""              # the transition, volume, follow-up stage or KPI the check is about
+    unit: Unit = Unit.COUNT
+    currency: str | None = None
+    label: str = ""                # what people read (sla_toolkit.check_labels), never parsed back
+    probability: float = float("nan")   # P(reaching the target) for volume checks judged on pacing
 
     @property
     def title(self) -> str:
-        return f"SLA check {self.name}"
+        return f"SLA check: {self.label or self.name}"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])
@@ -95,6 +102,12 @@ def judge(estimate: float, low: float, high: float, target: float, direction: Di
     return Status.MISSED, f"interval [{low:.4g}, {high:.4g}] excludes the target {target:.4g}"
 
 
+def described(check: SlaCheck, kind: CheckKind, subject: str, spec: SlaSpec, **label_options) -> SlaCheck:
+    """The check with its kind, subject, unit, currency and human label set."""
+    return replace(check, kind=kind, subject=subject, unit=unit_of(kind, subject), currency=spec.currency,
+                   label=check_label(kind, subject, **label_options))
+
+
 def not_applicable(name: str, target: float, direction: Direction, why: str, code: Reason) -> SlaCheck:
     """A check the data cannot support, with the reason."""
     nan = float("nan")
@@ -128,9 +141,10 @@ def rate_checks(conversions: ConversionResult, spec: SlaSpec) -> list[SlaCheck]:
         status, why = judge(item.estimate, item.low, item.high, target, Direction.AT_LEAST, item.n,
                             spec.analysis.min_n)
         code = Reason.INSUFFICIENT_N if status is Status.INSUFFICIENT_DATA else item.reason
-        checks.append(SlaCheck(f"rate {transition}", target, Direction.AT_LEAST, item.estimate, item.low,
-                               item.high, item.n, status, f"{why} ({item.basis.value}; naive rate "
-                               f"{item.naive.estimate:.4g} shown for reference only)", item.basis.value, code))
+        check = SlaCheck(f"rate {transition}", target, Direction.AT_LEAST, item.estimate, item.low,
+                         item.high, item.n, status, f"{why} ({item.basis.value}; naive rate "
+                         f"{item.naive.estimate:.4g} shown for reference only)", item.basis.value, code)
+        checks.append(described(check, CheckKind.RATE, transition, spec))
     return checks
 
 
@@ -141,7 +155,7 @@ def volume_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     if not (objectives.customers or objectives.leads or objectives.revenue):
         return []
     pacing = pacing or pace(leads, spec, as_of)
-    checks = []
+    checks: list[SlaCheck] = []
     wanted = [("customers", objectives.customers, pacing.expected_customers, pacing.low, pacing.high,
                pacing.probability, pacing.customers_so_far),
               ("leads", objectives.leads, pacing.expected_leads, pacing.leads_low, pacing.leads_high,
@@ -164,6 +178,7 @@ def volume_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
                                    f"target {target:,.4g}", "actual"))
         else:
             checks.append(_paced_check(name, target, expected, low, high, probability, pacing, spec))
+        checks[-1] = described(checks[-1], CheckKind.VOLUME, what, spec, final=checks[-1].basis == "actual")
     return checks
 
 
@@ -181,13 +196,18 @@ def _paced_check(name, target, expected, low, high, probability, pacing: PacingR
     why = (f"projected {expected:,.4g} by the deadline; P(reach {target:,.4g}) = {probability:.0%} "
            f"(on track at >= {analysis.on_track_probability:.0%}, at risk at >= {analysis.at_risk_probability:.0%})")
     return SlaCheck(name, target, Direction.AT_LEAST, expected, low, high, pacing.leads_so_far, status, why,
-                    "pacing")
+                    "pacing", probability=probability)
 
 
 def follow_up_check(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> SlaCheck:
     """Share of leads at the follow-up stage touched within the promised hours."""
     result = follow_up_sla(leads, spec, as_of)
     name = f"follow-up {result.stage} within {result.within_hours:g}h"
+    return described(_follow_up_check(name, result, spec), CheckKind.FOLLOW_UP, result.stage, spec,
+                     hours=result.within_hours)
+
+
+def _follow_up_check(name: str, result, spec: SlaSpec) -> SlaCheck:
     if result.reason in (Reason.NO_COLUMN, Reason.NO_TIMESTAMPS):
         return not_applicable(name, result.target_share, Direction.AT_LEAST, "; ".join(result.notes[-1:]),
                               result.reason)
@@ -208,17 +228,18 @@ def kpi_checks(view: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, spend: pd
         for direction, target in ((Direction.AT_MOST, bound.max), (Direction.AT_LEAST, bound.min)):
             if target is None:
                 continue
-            name = f"kpi {kpi}" + (f" ({'max' if direction is Direction.AT_MOST else 'min'})"
-                                   if bound.min is not None and bound.max is not None else "")
+            both = bound.min is not None and bound.max is not None
+            side = "max" if direction is Direction.AT_MOST else "min"
+            name = f"kpi {kpi}" + (f" ({side})" if both else "")
             if kpi == "revenue":
-                checks.append(_revenue_check(name, target, direction, view, spec))
-                continue
-            stage = spec.funnel.first if kpi == "cost_per_lead" else spec.funnel.last if kpi == "cac" \
-                else kpi[len("cost_per_"):]
-            if period_spend is None:
-                checks.append(not_applicable(name, target, direction, "no spend table", Reason.NO_SPEND))
-                continue
-            checks.append(_cost_check(name, target, direction, period_spend, int(counts[stage]), stage, spec))
+                check = _revenue_check(name, target, direction, view, spec)
+            elif period_spend is None:
+                check = not_applicable(name, target, direction, "no spend table", Reason.NO_SPEND)
+            else:
+                stage = spec.funnel.first if kpi == "cost_per_lead" else spec.funnel.last if kpi == "cac" \
+                    else kpi[len("cost_per_"):]
+                check = _cost_check(name, target, direction, period_spend, int(counts[stage]), stage, spec)
+            checks.append(described(check, CheckKind.KPI, kpi, spec, bound=side if both else ""))
     return checks
 
 

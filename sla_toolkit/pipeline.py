@@ -69,6 +69,12 @@ class CycleResult:
     def quality(self) -> DataQuality:
         return self.data.quality
 
+    def _repr_html_(self) -> str:
+        """Typing ``result`` in a notebook shows the report's first screen (the same sections the report has)."""
+        from .report.sections import first_screen
+
+        return "\n".join(first_screen(self))
+
     @property
     def missed(self) -> bool:
         """True when any SLA check was MISSED (for alerting exit codes)."""

@@ -63,9 +63,9 @@ class ResultMixin:
         frame = self.to_frame()
         if frame.empty:
             return heading + '<p class="muted">Nothing to show.</p>'
-        plain_index = isinstance(frame.index, pd.RangeIndex)
-        return heading + readable(frame).to_html(escape=True, na_rep="–", float_format=lambda x: f"{x:.4g}",
-                                                 index=not plain_index)
+        from .report.sanitize import frame_html   # formatted for people: no e-notation, "—" for missing
+
+        return heading + frame_html(readable(frame), index=not isinstance(frame.index, pd.RangeIndex))
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:

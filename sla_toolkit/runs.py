@@ -149,8 +149,8 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
 def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> str:
     """The ledger's past cycles as JSON for the report ("" without history; a ledger that cannot be read
     costs a warning and the section, never the run)."""
-    if history is None:
-        return ""
+    if history is None or (history.location.sqlite_path is not None and not history.location.sqlite_path.exists()):
+        return ""   # no ledger yet: nothing to compare, and a refused run must not create one
     try:
         return json.dumps(past_cycles(history, sla_name, cycle_id), default=str)
     except Exception as exc:  # noqa: BLE001 - the report comes first

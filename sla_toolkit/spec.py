@@ -251,6 +251,7 @@ class SlaSpec(_Strict):
     leaky: list[str] = Field(default_factory=list)
     analysis: Analysis = Analysis()
     channel_mix: Annotated[dict[str, Rate], AfterValidator(_sums_to_one)] | None = None
+    currency: str | None = Field(default=None, min_length=1, max_length=8)   # shown with money, e.g. EUR
     experiment: Experiment | list[Experiment] | None = None
 
     @model_validator(mode="after")

@@ -40,3 +40,20 @@ def stage_column(stage: str) -> str:
 def reached_column(stage: str) -> str:
     """Canonical boolean column telling whether a lead reached a stage."""
     return f"reached_{stage}"
+
+
+class CheckKind(str, Enum):
+    """What an SLA check measures (its label and unit follow from it; see :mod:`sla_toolkit.check_labels`)."""
+
+    RATE = "rate"            # a step's conversion rate against funnel.targets
+    VOLUME = "volume"        # customers / leads / revenue by the deadline (objectives)
+    FOLLOW_UP = "follow_up"  # share of leads first touched within the promised hours
+    KPI = "kpi"              # cost per lead / per stage, CAC, revenue bounds
+
+
+class Unit(str, Enum):
+    """How a check's figures are written for people."""
+
+    SHARE = "share"   # 0.43 -> 43.0%
+    COUNT = "count"   # 1234.0 -> 1,234
+    MONEY = "money"   # 50712.3 -> EUR 50,712 (currency from the spec when given)

@@ -1,7 +1,8 @@
 """The cycles of a batch and the work of one cycle (what runs on a worker: no shared state, never raises).
 
 A batch cycle takes the light path: the analysis itself (:func:`~sla_toolkit.pipeline.run_cycle`) and its
-machine-readable outputs (``results.json``, ``next_sla.yaml``, ``quarantine.csv``), without notebooks or
+machine-readable outputs, the same files ``run`` writes (``results.json``, ``next_sla.yaml``,
+``quarantine.csv``, ``pacing.json``, open-lead scores when models are fitted), without notebooks or
 ``report.html``. Dozens of cycles a night would otherwise each pay about 45 s of kernel start-up and HTML
 export; the full report of any one cycle is one ``sla-toolkit run`` away. The worker returns the files'
 bytes; the caller writes the folders and the ledger, so workers need to read the inputs but never write
@@ -9,7 +10,6 @@ to the reports folder or the ledger.
 """
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -103,15 +103,14 @@ def compute_cycle(job: CycleJob) -> CycleOutcome:
     name = slug = None
     try:
         from ..pipeline import run_cycle
+        from ..report.outputs import output_files, pacing_bytes
         from ..spec import load_spec
 
         spec = load_spec(job.sla)
         name, slug = spec.name, spec.slug
         result = run_cycle(spec, job.source, as_of=job.as_of, with_models=job.with_models)
         results = result.to_dict()
-        files = {"results.json": json.dumps(results, indent=1, allow_nan=False).encode("utf-8"),
-                 "next_sla.yaml": result.proposal.yaml_text.encode("utf-8"),
-                 "quarantine.csv": result.data.quarantine.to_csv(index=False).encode("utf-8")}
+        files = {**output_files(result, results), "pacing.json": pacing_bytes(result.pacing)}
         missed = tuple(c["name"] for c in results["checks"] if c.get("status") == "MISSED")
         return CycleOutcome(job, True, name, slug, result.cycle_id, files, missed, result.pacing.status.value,
                             seconds=time.perf_counter() - started)

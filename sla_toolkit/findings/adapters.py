@@ -15,14 +15,12 @@ from ..pacing import PacingResult
 from ..spec import SlaSpec
 from ..survival import ConversionResult
 from ..targets import ReverseFunnelResult
+from ..types import CheckKind
 from ..decided import DecidedDeals
 from .decided_rules import decided_breakdown_rows, decided_summary, hygiene_rows
 from .inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS, FindingInputs, FollowUpEvidence, PacingEvidence
 from .model import Findings
 from .proposal import ProposalInputs, RateEstimateView
-
-_CHECK_KINDS = {"rate": "rate", "volume": "volume", "follow-up": "follow_up", "kpi": "kpi"}
-
 
 def finding_inputs(spec: SlaSpec, quality: DataQuality, conversion: ConversionResult, checks: ChecksResult,
                    compared: BreakdownResult, follow_up: FollowUpResult, pacing: PacingResult,
@@ -44,13 +42,13 @@ def finding_inputs(spec: SlaSpec, quality: DataQuality, conversion: ConversionRe
 
 
 def checks_table(checks: ChecksResult) -> pd.DataFrame:
+    """The checks as rows for the finding rules; kind, label and unit come from the check's fields."""
     rows = []
     for check in checks.checks:
-        prefix = check.name.split(" ", 1)[0]
-        kind = _CHECK_KINDS.get(prefix, "kpi")
-        transition = check.name.split(" ", 1)[1] if kind == "rate" else None
-        rows.append((check.name, kind, transition, check.target, check.direction.value, check.estimate, check.low,
-                     check.high, check.n, check.status.value, check.reason))
+        transition = check.subject if check.kind is CheckKind.RATE else None
+        rows.append((check.name, check.kind.value, transition, check.target, check.direction.value, check.estimate,
+                     check.low, check.high, check.n, check.status.value, check.reason, check.label,
+                     check.unit.value, check.currency, check.basis, check.subject))
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from ..spec import SlaSpec
 
 CHECK_COLUMNS = ("name", "kind", "transition", "target", "direction", "estimate", "low", "high", "n", "status",
-                 "reason")
+                 "reason", "label", "unit", "currency", "basis", "subject")
 BREAKDOWN_COLUMNS = ("dimension", "level", "transition", "n", "successes", "rate", "rate_low", "rate_high",
                      "rest_n", "rest_rate", "lift", "lift_low", "lift_high", "p_value", "status")
 COST_COLUMNS = ("channel", "spend", "customers", "cost_per_customer", "low", "high", "rest_customers",

@@ -80,6 +80,11 @@ class NoEvidence:
 
     topic: str
     reason: str
+    label: str = ""   # what people read ("Region APAC, MQL → SQL"); the topic is an internal id
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.topic.split(":", 1)[-1].replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -119,12 +124,13 @@ class Findings(ResultMixin):
         return pd.concat([f.to_frame() for f in self.items], ignore_index=True)
 
     def no_evidence_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"topic": x.topic, "why no verdict": x.reason} for x in self.no_evidence],
-                            columns=["topic", "why no verdict"])
+        return pd.DataFrame([{"what": x.shown, "why no verdict": x.reason} for x in self.no_evidence],
+                            columns=["what", "why no verdict"])
 
     def to_dict(self) -> dict:
         return {"items": [f.to_dict() for f in self.items],
-                "no_evidence": [{"topic": x.topic, "reason": x.reason} for x in self.no_evidence]}
+                "no_evidence": [{"topic": x.topic, "label": x.shown, "reason": x.reason}
+                                for x in self.no_evidence]}
 
     def _repr_html_(self) -> str:
         parts = [f"<h4>{html.escape(self.title)}</h4>"]
@@ -134,6 +140,7 @@ class Findings(ResultMixin):
                 parts.append(f"<h5>{kind.value.capitalize()} ({len(chosen)})</h5>")
                 parts.extend(f._repr_html_() for f in chosen)
         if self.no_evidence:
-            parts.append(f"<h5>No clear evidence either way ({len(self.no_evidence)})</h5>")
-            parts.append(self.no_evidence_frame().to_html(index=False, escape=True))
+            parts.append(f"<details><summary>No clear evidence either way ({len(self.no_evidence)} topics)"
+                         "</summary>")
+            parts.append(self.no_evidence_frame().to_html(index=False, escape=True) + "</details>")
         return "\n".join(parts)

@@ -15,7 +15,8 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from ..types import FindingKind, Status
+from ..check_labels import format_value, transition_label
+from ..types import FindingKind, Status, Unit
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
 from .decided_rules import hygiene_id, hygiene_rules
@@ -94,10 +95,11 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
         evidence = Evidence(_f(row["estimate"]), _f(row["low"]), _f(row["high"]), _i(row["n"]),
                             _check_p_value(row), q, _unit(row))
         if status in (Status.INSUFFICIENT_DATA.value, Status.NOT_APPLICABLE.value):
-            quiet.append(NoEvidence(f"check:{name}", f"{status}: {row.get('reason', '')}".strip(": ")))
+            quiet.append(NoEvidence(f"check:{name}", f"{status}: {row.get('reason', '')}".strip(": "),
+                                    _label(row)))
             continue
-        shown = _fmt(row["estimate"], evidence.unit)
-        target = _fmt(row["target"], evidence.unit)
+        shown = _fmt(row["estimate"], evidence.unit, row.get("currency"))
+        target = _fmt(row["target"], evidence.unit, row.get("currency"))
         span = ("" if math.isnan(evidence.low) or math.isnan(evidence.high) or evidence.low == evidence.high else
                 interval(evidence.low, evidence.high, evidence.unit, spec.analysis.confidence) + "; ")
         impact = _check_impact(row, inputs)
@@ -107,22 +109,23 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
                         "the target was missed" + (", the weakest step of the funnel against its target."
                                                    if is_bottleneck else "."))
             found.append(Finding(FindingKind.ADJUST, f"check:{name}", sentence, evidence, _check_action(row),
-                                 f"SLA scorecard: {name}", _confidence(evidence, spec), impact,
+                                 f"SLA scorecard: {_label(row)}", _confidence(evidence, spec), impact,
                                  "bottleneck" if is_bottleneck else "check_missed"))
         elif status == Status.AT_RISK.value:
             sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "short of the target, but the interval still includes it.")
             found.append(Finding(FindingKind.WATCH, f"check:{name}", sentence, evidence,
                                  "Keep measuring; act if the next pacing runs stay below target.",
-                                 f"SLA scorecard: {name}", Confidence.LOW, impact, "check_at_risk"))
+                                 f"SLA scorecard: {_label(row)}", Confidence.LOW, impact, "check_at_risk"))
         elif _clearly_met(row):
             sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "met with a margin the data confirms.")
             found.append(Finding(FindingKind.WORKED, f"check:{name}", sentence, evidence,
-                                 "Keep the current practice for this step.", f"SLA scorecard: {name}",
+                                 "Keep the current practice for this step.", f"SLA scorecard: {_label(row)}",
                                  _confidence(evidence, spec), impact, "check_met"))
         else:
-            quiet.append(NoEvidence(f"check:{name}", "met, but the interval still includes the target"))
+            quiet.append(NoEvidence(f"check:{name}", "met, but the interval still includes the target",
+                                    _label(row)))
     return found, quiet
 
 
@@ -140,7 +143,7 @@ def _check_impact(row: dict, inputs: FindingInputs) -> float:
         downstream = inputs.downstream_to_customer.get(to_stage, float("nan"))
         value = (float(row["estimate"]) - float(row["target"])) * _i(row["n"]) * downstream
         return 0.0 if math.isnan(value) else float(value)
-    if row.get("kind") == "volume" and "customer" in str(row["name"]):
+    if row.get("kind") == "volume" and row.get("subject") == "customers":
         return float(row["estimate"]) - float(row["target"])
     return 0.0
 
@@ -148,7 +151,7 @@ def _check_impact(row: dict, inputs: FindingInputs) -> float:
 def _check_action(row: dict) -> str:
     kind = row.get("kind")
     if kind == "rate":
-        return (f"Review the {row['transition']} hand-off: qualification criteria, lead quality by source and "
+        return (f"Review the {transition_label(row['transition'])} hand-off: qualification criteria, lead quality by source and "
                 "sales capacity; re-check it in the next daily pacing runs.")
     if kind == "follow_up":
         return "Agree with sales how to meet the follow-up promise (routing, capacity, alerts for untouched leads)."
@@ -162,13 +165,17 @@ def _breakdown_id(row: dict) -> str:
     return f"breakdown:{row['dimension']}={row['level']}:{row['transition']}"
 
 
+def _breakdown_label(row: dict) -> str:
+    return f"{humanize(row['dimension'])} {row['level']}, {transition_label(row['transition'])}"
+
+
 def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
     spec, found, quiet = inputs.spec, [], []
     for row in _rows(inputs.breakdowns):
         topic = _breakdown_id(row)
         if row["status"] != "tested":
             quiet.append(NoEvidence(topic, f"insufficient data: n = {_i(row['n'])} below the minimum "
-                                           f"{spec.analysis.min_n}"))
+                                           f"{spec.analysis.min_n}", _breakdown_label(row)))
             continue
         q = family.get(topic, float("nan"))
         lift = _f(row["lift"])
@@ -178,7 +185,7 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
         if not (enough and q < spec.analysis.alpha and abs(lift) >= spec.analysis.min_effect):
             why = (f"{qtext(q) or 'not tested'}, difference {points(lift)}" if enough
                    else f"n = {_i(row['n'])} below the minimum")
-            quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})"))
+            quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})", _breakdown_label(row)))
             continue
         better = lift > 0
         if is_missing_level(row["level"]):
@@ -215,11 +222,13 @@ def _follow_up_rules(inputs: FindingInputs, family: dict[str, float]):
     topic = "follow_up:response_time"
     evidence = Evidence(f.rate_late, f.diff_low, f.diff_high, f.n_late + f.n_on_time, f.p_value, q, "points")
     if min(f.n_late, f.n_on_time) < spec.analysis.min_n:
-        return [], [NoEvidence(topic, f"insufficient data: {f.n_late} late and {f.n_on_time} on-time leads")]
+        return [], [NoEvidence(topic, f"insufficient data: {f.n_late} late and {f.n_on_time} on-time leads",
+                               "Follow-up speed and conversion")]
     hurt = f.diff < 0
     if not (q < spec.analysis.alpha and abs(f.diff) >= spec.analysis.min_effect and hurt):
         return [], [NoEvidence(topic, f"no clear link between response time and {f.transition} "
-                                      f"({qtext(q)}, difference {points(f.diff)})")]
+                                      f"({qtext(q)}, difference {points(f.diff)})",
+                               "Follow-up speed and conversion")]
     sentence = (f"Leads first contacted later than the promised {f.within_hours:g} hours converted "
                 f"{pct(f.rate_late)} at {f.transition}, against {pct(f.rate_on_time)} for leads contacted in time: "
                 f"{points(f.diff)} lower ({interval(f.diff_low, f.diff_high, 'points', spec.analysis.confidence)}; "
@@ -243,9 +252,9 @@ def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
     status = p.status.upper()
     if status in ("ON_TRACK", "MET"):
         return [], [NoEvidence(topic, f"on track: {pct(p.probability, 0)} probability of reaching "
-                                      f"{p.target:,.0f} customers")]
+                                      f"{p.target:,.0f} customers", "Pacing to the deadline")]
     if status in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
-        return [], [NoEvidence(topic, f"pacing: {status}")]
+        return [], [NoEvidence(topic, f"pacing: {status}", "Pacing to the deadline")]
     sentence = (f"At the current pace {p.expected:,.0f} customers are expected by the deadline "
                 f"(90% interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
                 f"{pct(p.probability, 0)} chance of reaching it.")
@@ -265,14 +274,16 @@ def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
         topic = f"cost:{row['channel']}"
         q = family.get(topic, float("nan"))
         if _nan(row.get("p_value")):
-            quiet.append(NoEvidence(topic, "cost per customer: too few customers to compare"))
+            quiet.append(NoEvidence(topic, "cost per customer: too few customers to compare",
+                                    f"Cost per customer, {humanize(row['channel'])}"))
             continue
         rest = float(row["rest_spend"]) / float(row["rest_customers"]) if row["rest_customers"] else float("nan")
         cheaper = float(row["cost_per_customer"]) < rest
         evidence = Evidence(_f(row["cost_per_customer"]), _f(row["low"]), _f(row["high"]), _i(row["customers"]),
                             float(row["p_value"]), q, "money")
         if not q < spec.analysis.alpha:
-            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})"))
+            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})",
+                                    f"Cost per customer, {humanize(row['channel'])}"))
             continue
         sentence = (f"{humanize(row['channel'])} cost {money(float(row['cost_per_customer']))} per customer "
                     f"({interval(evidence.low, evidence.high, 'money', spec.analysis.confidence)}; "
@@ -323,40 +334,21 @@ def _i(value) -> int:
     return 0 if _nan(value) else int(value)
 
 
+_EVIDENCE_UNITS = {Unit.SHARE: "rate", Unit.MONEY: "money", Unit.COUNT: "count"}
+
+
 def _unit(row: dict) -> str:
-    name = str(row["name"])
-    if row.get("kind") in ("rate", "follow_up"):
-        return "rate"
-    if name.startswith("cost") or name == "cac" or name.startswith("kpi:cost") or "cac" in name:
-        return "money"
-    return "count"
+    """The check's unit in the evidence's words (the check carries it; nothing is read from its name)."""
+    return _EVIDENCE_UNITS[Unit(row["unit"])]
 
 
-def _fmt(value, unit: str) -> str:
-    value = _f(value)
-    if unit == "rate":
-        return pct(value)
-    if unit == "money":
-        return money(value)
-    return f"{value:,.0f}"
-
-
-_KPI_LABELS = {"cost_per_lead": "Cost per lead", "cac": "Cost per customer (CAC)", "revenue": "Revenue"}
+def _fmt(value, unit: str, currency: str | None = None) -> str:
+    return format_value(_f(value), {v: k for k, v in _EVIDENCE_UNITS.items()}[unit], currency)
 
 
 def _label(row: dict) -> str:
-    kind, name = row.get("kind"), str(row["name"])
-    if kind == "rate":
-        a, b = str(row["transition"]).split("->")
-        return f"The {stage_label(a, plural=False)}-to-{stage_label(b, plural=False)} conversion rate"
-    if kind == "follow_up":
-        return "The share of leads followed up within the promised time"
-    if kind == "volume":
-        what = name.split(" ", 1)[-1]
-        final = not _nan(row.get("low")) and row.get("low") == row.get("high")
-        return f"{humanize(what)} {'reached by' if final else 'expected by'} the deadline"
-    kpi = name.split(" ", 1)[-1].split(" (")[0]
-    return _KPI_LABELS.get(kpi, humanize(kpi.replace("cost_per_", "cost per ")))
+    """The check's human label, from the one label table (sla_toolkit.check_labels)."""
+    return str(row["label"])
 
 
 def _confidence(evidence: Evidence, spec) -> Confidence:

@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..results import readable
@@ -36,14 +37,49 @@ def escape_markdown(value: Any) -> str:
     return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=True)
 
 
+P_VALUE_COLUMNS = ("p", "q", "q (BH)", "p_value", "q_value", "p value", "q value")
+
+
+def people_number(value: Any, column: str = "") -> str:
+    """A cell for people: thousands separators, never e-notation; "—" for missing or infinite;
+    p and q values below 0.001 as "< 0.001"; booleans as yes / no."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return "—"
+        if column in P_VALUE_COLUMNS:
+            return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        size = abs(value)
+        if size >= 1000:
+            return f"{value:,.0f}"
+        if size >= 10:
+            return f"{value:,.1f}"
+        if size >= 0.01 or size == 0:
+            return f"{value:.3g}" if size >= 1 else f"{value:.3f}"
+        return "< 0.01" if value > 0 else "> -0.01"
+    text = str(value)
+    return "—" if text in ("nan", "NaN", "None", "<NA>", "NaT", "inf", "-inf") else text
+
+
 def frame_html(frame: pd.DataFrame, **to_html_options: Any) -> str:
-    """``frame.to_html`` with escaping forced on (an ``escape=False`` option is refused)."""
+    """``frame.to_html`` for people: escaping forced on (``escape=False`` is refused), no index unless asked,
+    every cell through :func:`people_number` (float formats passed in are ignored)."""
     if to_html_options.get("escape", True) is not True:
         raise ValueError("frame_html always escapes cell values; do not pass escape=False")
     to_html_options["escape"] = True
     if frame.empty:
         return '<p class="muted">Nothing to show.</p>'
-    return readable(frame).to_html(**to_html_options)
+    to_html_options.setdefault("index", False)
+    to_html_options.pop("float_format", None)
+    to_html_options.pop("na_rep", None)
+    shown = pd.DataFrame({column: [people_number(v, str(column)) for v in frame[column]]
+                          for column in frame.columns}, index=frame.index)
+    return shown.to_html(**to_html_options)
 
 
 class _ResourceScanner(HTMLParser):

@@ -9,11 +9,13 @@ import math
 
 import pandas as pd
 
+from ..check_labels import format_p
 from ..findings.wording import is_missing_level, money, pct
 from ..funnel import data_as_of
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
+from . import render
 
 STYLE = """
 <style>
@@ -29,16 +31,6 @@ STYLE = """
 .sla .finding-watch {border-color: #c77700}
 </style>
 """
-
-
-def _fmt_value(value: float, name: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if name.startswith("rate") or name.startswith("follow-up"):
-        return pct(value)
-    if name.startswith("kpi cost") or name.startswith("kpi cac"):
-        return money(value)
-    return f"{value:,.0f}"
 
 
 def header(result) -> str:
@@ -66,51 +58,30 @@ _BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
                 "plain_rate": "all leads (no dates to censor on)", "pacing": "projection to the deadline",
                 "actual": "actual count at the deadline", "wilson": "leads past the promised time",
                 "spend / Poisson count": "spend to date over the count to date"}
-_STATUS_WORDS = {"MET": "meets the target", "AT_RISK": "short of the target, but the interval still includes it",
-                 "MISSED": "the whole interval misses the target",
-                 "INSUFFICIENT_DATA": "too few leads for a verdict", "NOT_APPLICABLE": "the data cannot support it"}
-
-
-def _plain_reason(check) -> str:
-    """The status in words for a manager; the technical reason stays in results.json."""
-    words = _STATUS_WORDS[check.status.value]
-    if check.status.value in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
-        return f"{words}: {check.reason}"
-    basis = _BASIS_WORDS.get(check.basis, check.basis)
-    if check.basis == "actual":
-        return f"{'reached' if check.status.value == 'MET' else 'not reached'} ({basis})"
-    if check.basis == "pacing":
-        paced = {"MET": "on track", "AT_RISK": "at risk", "MISSED": "unlikely to reach the target"}
-        chance = check.reason.split("; ")[1].split(" (")[0] if "; " in check.reason else ""
-        return f"{paced[check.status.value]} by the deadline" + (f": {chance}" if chance else "")
-    return f"{words} (based on {basis})" if basis else words
 
 
 def scorecard(result) -> str:
-    """One row per SLA target with a coloured status, estimate, interval, n and the reason."""
-    rows = []
-    for check in result.checks.checks:
-        interval = "–" if any(math.isnan(x) for x in (check.low, check.high)) or check.low == check.high else \
-            f"{_fmt_value(check.low, check.name)} – {_fmt_value(check.high, check.name)}"
-        rows.append(
-            f"<tr><td>{esc(check.name)}</td><td>{esc(_fmt_value(check.target, check.name))} "
-            f"({'at least' if check.direction.value == 'at_least' else 'at most'})</td>"
-            f"<td>{esc(_fmt_value(check.estimate, check.name))}</td><td>{esc(interval)}</td>"
-            f"<td>{check.n:,}</td><td><span class=\"status {esc(check.status.value)}\">{esc(check.status.value)}"
-            f"</span></td><td>{esc(_plain_reason(check))}</td></tr>")
-    counts = ", ".join(f"{n} {esc(s)}" for s, n in result.checks.counts().items() if n)
-    return (f'<div class="sla"><p>{counts}</p><table class="scorecard" id="scorecard"><thead><tr><th>target</th>'
-            "<th>agreed</th><th>estimate</th><th>interval</th><th>n</th><th>status</th><th>why</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    """One row per SLA target: human label, target, estimate, interval mark, n, coloured status, in words."""
+    return render.scorecard(result)
+
+
+def headline(result) -> str:
+    """The verdict in one sentence and the KPI tiles (customers vs target, bottleneck, follow-up, met)."""
+    return render.headline(result)
+
+
+def first_screen(result) -> list[str]:
+    """What a manager reads first, in order: header, headline, scorecard, what to adjust / worked."""
+    return [header(result), headline(result), scorecard(result), top_findings(result)]
 
 
 def top_findings(result, k: int = 3) -> str:
     parts = ['<div class="sla">']
-    for kind, heading in ((FindingKind.WORKED, "What worked"), (FindingKind.ADJUST, "What to adjust"),
+    for kind, heading in ((FindingKind.ADJUST, "What to adjust"), (FindingKind.WORKED, "What worked"),
                           (FindingKind.WATCH, "Watch")):
         chosen = result.findings.top(kind, k)
         total = len(result.findings.of_kind(kind))
-        parts.append(f"<h3>{heading} ({total})</h3>")
+        parts.append(f'<h3 id="{kind.value}">{heading} ({total})</h3>')
         parts += [f._repr_html_() for f in chosen] or ["<p class=\"muted\">Nothing passed the evidence bar.</p>"]
         if total > k:
             parts.append(f'<p class="muted">{total - k} more in the findings section.</p>')
@@ -249,9 +220,11 @@ def pacing_header(run) -> str:
 
 
 def _ci(rate, low, high, scale: float = 100.0, signed: bool = False) -> str:
-    if any(pd.isna(x) for x in (rate, low, high)):
-        return "–"
+    if any(pd.isna(x) for x in (rate, low)) or not math.isfinite(rate):
+        return "—"
     sign = "+" if signed else ""
+    if pd.isna(high) or not math.isfinite(high):   # an open-ended interval (e.g. a median not yet reached)
+        return f"{scale * rate:{sign}.1f} ({scale * low:{sign}.1f} or more)"
     return f"{scale * rate:{sign}.1f} ({scale * low:{sign}.1f} to {scale * high:{sign}.1f})"
 
 
@@ -274,8 +247,8 @@ def breakdown_block(result) -> str:
             "rate % (95% CI)": [_ci(r, lo, hi) for r, lo, hi in zip(rows["rate"], rows["rate_low"], rows["rate_high"])],
             "difference vs rest, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
                                                      zip(rows["lift"], rows["lift_low"], rows["lift_high"])],
-            "p": [("–" if pd.isna(p) else f"{p:.3g}") for p in rows["p_value"]],
-            "q (BH)": [("–" if pd.isna(q) else f"{q:.3g}") for q in rows["q_value"]],
+            "p": [format_p(p) for p in rows["p_value"]],
+            "q (BH)": [format_p(q) for q in rows["q_value"]],
             "verdict": [_VERDICT_WORDS.get(str(getattr(v, "value", v)), str(v)) for v in rows["verdict"]],
         })
         parts.append(f"<h4>{esc(column)}: {esc(transition)}</h4>" + frame_html(shown, index=False))
@@ -394,3 +367,9 @@ def reverse_funnel_block(result) -> str:
     return ('<div class="sla"><h4>Reverse funnel: volume needed for '
             f"{r.target_customers:,} customers</h4>" + frame_html(shown, index=False)
             + f'<p class="muted">{esc(r.method)}.</p></div>')
+
+
+def collapsed(block: str, summary: str) -> str:
+    """A section for analysts, closed by default (``<details>``): models, time to convert, quality, methods."""
+    return (f'<details class="sla"><summary style="cursor:pointer;color:#1a4d8f">{esc(summary)}</summary>'
+            f"{block}</details>")

@@ -61,17 +61,22 @@ def test_breakdown_findings_need_bh_q_n_and_effect():
 
 def test_checks_map_to_kinds_and_bottleneck_is_the_weakest_missed_step():
     checks = pd.DataFrame([
-        ("rate:lead->mql", "rate", "lead->mql", 0.4, "at_least", 0.30, 0.28, 0.32, 2000, "MISSED", ""),
-        ("rate:mql->customer", "rate", "mql->customer", 0.2, "at_least", 0.18, 0.15, 0.21, 600, "AT_RISK", ""),
+        ("rate:lead->mql", "rate", "lead->mql", 0.4, "at_least", 0.30, 0.28, 0.32, 2000, "MISSED", "",
+         "Lead → MQL conversion", "share", None, "matured_cohort", "lead->mql"),
+        ("rate:mql->customer", "rate", "mql->customer", 0.2, "at_least", 0.18, 0.15, 0.21, 600, "AT_RISK", "",
+         "MQL → customer conversion", "share", None, "matured_cohort", "mql->customer"),
         ("follow_up", "follow_up", None, 0.9, "at_least", float("nan"), float("nan"), float("nan"), 0,
-         "NOT_APPLICABLE", "no first_touch_at column mapped"),
+         "NOT_APPLICABLE", "no first_touch_at column mapped", "MQLs followed up within 24 h", "share", None, "",
+         "mql"),
     ], columns=CHECK_COLUMNS)
     findings = derive_findings(_inputs(checks=checks))
     adjust = findings.adjust
     assert [f.topic for f in adjust] == ["check:rate:lead->mql"]
     assert adjust[0].rule == "bottleneck" and "weakest step" in adjust[0].sentence
+    assert adjust[0].sentence.startswith("Lead → MQL conversion was 30.0% against a target of 40.0%")
     assert [f.topic for f in findings.watch] == ["check:rate:mql->customer"]
-    assert any("no first_touch_at" in x.reason for x in findings.no_evidence)
+    assert [(x.shown, x.reason) for x in findings.no_evidence if x.topic == "check:follow_up"] == [
+        ("MQLs followed up within 24 h", "NOT_APPLICABLE: no first_touch_at column mapped")]
 
 
 def test_follow_up_association_is_worded_as_association():

@@ -1,0 +1,92 @@
+"""One label table and one formatter for SLA checks, used by the report, the findings, history and the CLI.
+
+Checks carry their kind, subject, unit and currency as fields (:class:`~sla_toolkit.compare.SlaCheck`);
+nothing here reads a check's name or reason text.
+"""
+from __future__ import annotations
+
+import math
+
+from .types import CheckKind, Direction, Unit
+
+KPI_LABELS = {"cost_per_lead": "Cost per lead", "cac": "Cost per customer (CAC)", "revenue": "Revenue"}
+VOLUME_LABELS = {"customers": "Customers", "leads": "Leads", "revenue": "Revenue"}
+NOT_AVAILABLE = "—"
+
+
+def stage_word(stage: str, plural: bool = False) -> str:
+    """``mql`` -> ``MQL``, ``customer`` -> ``customer``; acronyms (3 letters or fewer) upper-case."""
+    word = stage.upper() if len(stage) <= 3 else stage.replace("_", " ")
+    return f"{word}s" if plural and not word.endswith("s") else word
+
+
+def transition_label(transition: str) -> str:
+    """``"mql->sql"`` -> ``"MQL → SQL"``."""
+    a, _, b = transition.partition("->")
+    return f"{stage_word(a)} → {stage_word(b)}"
+
+
+def kpi_label(kpi: str) -> str:
+    if kpi in KPI_LABELS:
+        return KPI_LABELS[kpi]
+    if kpi.startswith("cost_per_"):
+        return f"Cost per {stage_word(kpi[len('cost_per_'):])}"
+    return kpi.replace("_", " ").capitalize()
+
+
+def check_label(kind: CheckKind, subject: str, *, bound: str = "", hours: float | None = None,
+                final: bool = False) -> str:
+    """The human label of a check: ``"Lead → MQL conversion"``, ``"Customers by the deadline"``, ..."""
+    if kind is CheckKind.RATE:
+        text = f"{transition_label(subject)} conversion"
+        return text[:1].upper() + text[1:]
+    if kind is CheckKind.FOLLOW_UP:
+        within = f" within {hours:g} h" if hours is not None else ""
+        return f"{stage_word(subject, plural=True)} followed up{within}"
+    if kind is CheckKind.VOLUME:
+        what = VOLUME_LABELS.get(subject, subject.capitalize())
+        return f"{what} {'reached by' if final else 'by'} the deadline"
+    return kpi_label(subject) + (f" ({bound})" if bound else "")
+
+
+def unit_of(kind: CheckKind, subject: str) -> Unit:
+    """The unit a check's figures are in."""
+    if kind in (CheckKind.RATE, CheckKind.FOLLOW_UP):
+        return Unit.SHARE
+    if subject == "revenue" or subject == "cac" or subject.startswith("cost_per_"):
+        return Unit.MONEY
+    return Unit.COUNT
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+def format_value(value: float | None, unit: Unit, currency: str | None = None, digits: int = 1) -> str:
+    """A figure for people: ``43.0%``, ``1,234``, ``EUR 50,712``; ``—`` when not available."""
+    if _missing(value):
+        return NOT_AVAILABLE
+    if unit is Unit.SHARE:
+        return f"{100 * value:.{digits}f}%"
+    if unit is Unit.MONEY:
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+        return f"{currency} {shown}" if currency else shown
+    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def format_interval(low: float | None, high: float | None, unit: Unit, currency: str | None = None) -> str:
+    """``40.1%–45.9%``; ``—`` when either end is missing or the interval is a single point (an actual count)."""
+    if _missing(low) or _missing(high) or low == high:
+        return NOT_AVAILABLE
+    return f"{format_value(low, unit, currency)}–{format_value(high, unit)}"
+
+
+def direction_words(direction: Direction) -> str:
+    return "at least" if direction is Direction.AT_LEAST else "at most"
+
+
+def format_p(p: float | None) -> str:
+    """``p < 0.001`` instead of ``1e-202``; ``—`` when not tested."""
+    if _missing(p):
+        return NOT_AVAILABLE
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
