@@ -74,7 +74,7 @@ display(HTML(sections.reverse_funnel_block(result)))
 # ## Time to convert
 
 # %%
-display(HTML(sections.time_to_convert_block(result)))
+display(HTML(sections.collapsed(sections.time_to_convert_block(result), "Time-to-convert table")))
 for figure in figures.time_to_convert_figures(result):
     figures.show(figure)
 
@@ -94,7 +94,7 @@ display(HTML(sections.breakdown_block(result)))
 # ## Conversion models
 
 # %%
-display(HTML(sections.models_block(result)))
+display(HTML(sections.collapsed(sections.models_block(result), "Model tables: odds ratios, lead scoring, hazard ratios")))
 if result.models.scoring is not None and result.models.scoring.fitted:
     figures.show(result.models.scoring.plot_calibration().figure)
 
@@ -128,10 +128,10 @@ display(result.proposal)
 # ## Data quality
 
 # %%
-display(HTML(sections.quality_block(result)))
+display(HTML(sections.collapsed(sections.quality_block(result), "Data quality details")))
 
 # %% [markdown]
 # ## Methods
 
 # %%
-display(HTML(sections.METHODS))
+display(HTML(sections.collapsed(sections.METHODS, "How the numbers are made")))
