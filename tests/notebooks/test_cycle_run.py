@@ -98,6 +98,11 @@ def test_a_bad_as_of_parameter_gives_exit_2_before_any_kernel_and_keeps_the_good
                  "--out", str(run["out"]), "-p", "as_of=1990-01-01"])
     assert code == 2
     err = capsys.readouterr().err
+    assert "as_of: set by the runner, not by -p or a parameters file; use --as-of" in err and "Traceback" not in err
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(run["out"]), "--as-of", "1990-01-01"])
+    assert code == 2
+    err = capsys.readouterr().err
     assert "before the period start" in err and "Traceback" not in err
     assert not [p for p in (run["out"] / run["slug"]).iterdir() if ".failed-" in p.name]
     assert {p.name: p.read_bytes() for p in run["folder"].iterdir()} == before
