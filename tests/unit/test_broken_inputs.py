@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,9 @@ def _param(case: dict):
 def _argv(case: dict) -> list[str]:
     folder = CORPUS / case["case"]
     if "command" in case:
-        return [a.replace("{case}", str(folder)).replace("{base}", str(BASE)) for a in case["command"]]
+        scratch = tempfile.mkdtemp(prefix="sla-corpus-")   # where a run may write (never the repository)
+        return [a.replace("{case}", str(folder)).replace("{base}", str(BASE)).replace("{tmp}", scratch)
+                for a in case["command"]]
     sla = folder / case["sla"] if "sla" in case else (folder / "sla.yaml" if (folder / "sla.yaml").exists()
                                                       else BASE / "sla.yaml")
     source = folder / case["source"] if "source" in case else (
