@@ -136,3 +136,34 @@ def test_unknown_parameter_is_rejected_before_a_kernel_starts(run, campaign, cap
     assert code == 2
     err = capsys.readouterr().err
     assert "colour: unknown parameter; valid names: sla_path, source_path, as_of, cycle_id, output_dir" in err
+
+
+def test_a_lead_file_replaced_while_the_notebooks_run_fails_the_run_and_reports_nothing(campaign, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """The export lands mid-run (after the first notebook): exit 1 naming the file, no report folder, so no
+    results.json and pacing.json on different inputs can exist; the ledger says failed."""
+    import sqlite3
+
+    from sla_toolkit import runner
+
+    folder = tmp_path / "campaign"
+    shutil.copytree(campaign, folder)
+    real = runner.execute_notebook
+
+    def execute_then_replace(input_path, output_path, parameters, **options):
+        executed = real(input_path, output_path, parameters, **options)
+        leads = folder / "leads.csv"
+        leads.write_text("\n".join(leads.read_text().splitlines()[:1001]) + "\n")
+        return executed
+
+    monkeypatch.setattr(runner, "execute_notebook", execute_then_replace)
+    out = tmp_path / "reports"
+    code = main(["run", "--sla", str(folder / "sla.yaml"), "--source", str(folder / "source.yaml"),
+                 "--out", str(out), "-p", "fit_models=false"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"input {(folder / 'leads.csv').resolve()} changed" in err and "nothing was reported" in err
+    runs = [p for p in (out / load_spec(folder / "sla.yaml").slug).iterdir() if p.is_dir()]
+    assert len(runs) == 1 and ".failed-" in runs[0].name                # nothing was committed as a report
+    with sqlite3.connect(out / "history.sqlite") as db:
+        assert db.execute("select status from runs").fetchall() == [("failed",)]
