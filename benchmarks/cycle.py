@@ -124,7 +124,7 @@ def run_toolkit(work: Path, number: int) -> dict:
     out = work / "reports"
     measured = _measure([str(BIN / "sla-toolkit"), "run", "--sla", str(work / "sla.yaml"), "--source",
                          str(work / "source.yaml"), "--out", str(out), "--cycle-id", f"bench-{number}"], work)
-    run_dirs = sorted(out.glob(f"*/bench-{number}"))
+    run_dirs = sorted(out.glob(f"*/bench-{number}")) or sorted(out.glob(f"*/bench-{number}.failed-*"))
     phases, results_bytes = {}, None
     if run_dirs:
         for line in (run_dirs[0] / "run.log").read_text(encoding="utf-8").splitlines():

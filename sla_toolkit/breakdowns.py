@@ -5,8 +5,12 @@ that level whose window has fully elapsed by ``as_of`` (leads still open are not
 Each level is compared with all other matured leads of the same column: the lift is the difference in
 rates, with a Newcombe (hybrid Wilson score) interval, and the test is a two-sided two-proportion z test
 (pooled variance) when every expected cell count is at least 5, Fisher's exact test otherwise.
-Benjamini–Hochberg control runs once over the whole family of comparisons in the result (every column
-and every transition passed in); q-values sit next to p-values. Levels with fewer matured leads than
+The crude comparison is shown, but verdicts rest on the comparison **adjusted for creation cohort and
+the other segments** (a binomial GLM, :mod:`sla_toolkit.adjusted`), whose effect is reported after
+empirical-Bayes shrinkage across the column's levels (``effect``). Benjamini–Hochberg control runs once
+over the whole family of adjusted comparisons in the result (every column and every transition passed
+in); q-values sit next to p-values. A level is flagged only when its shrunk effect also reaches the
+practical minimum: ``max(analysis.min_effect, analysis.min_effect_relative * rate of the rest)``. Levels with fewer matured leads than
 ``spec.analysis.min_n`` (or whose rest has fewer) are ``INSUFFICIENT_DATA``: shown with their
 denominators, never tested, never ranked. A missing value is its own level, ``"(missing)"``.
 
@@ -28,6 +32,7 @@ from scipy.stats import fisher_exact, norm
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from .adjusted import ADJUSTED_COLUMNS, NO_COHORT, adjusted_level_effects, creation_cohorts
 from .errors import Reason
 from .outcomes import transition_outcomes
 from .results import ResultMixin
@@ -83,9 +88,11 @@ class BreakdownResult(ResultMixin):
         return self.summary.loc[self.summary["verdict"].isin([Verdict.ABOVE_REST.value, Verdict.BELOW_REST.value])]
 
     def _repr_html_(self) -> str:
-        intro = (f"<p>Rate: {html.escape(self.rate_definition)}. Tests: two-proportion z (Fisher exact when an "
-                 f"expected count is below {_MIN_EXPECTED}); Benjamini–Hochberg over {self.n_tests} comparisons, "
-                 f"q &lt; {self.alpha:g}; levels with fewer than {self.min_n} matured leads are not tested.</p>")
+        intro = (f"<p>Rate: {html.escape(self.rate_definition)} (crude, shown with its own two-proportion test). "
+                 "Verdicts rest on a binomial GLM adjusted for creation cohort and the other segments; the "
+                 "reported effect is shrunk across levels (empirical Bayes). Benjamini–Hochberg over "
+                 f"{self.n_tests} comparisons, q &lt; {self.alpha:g}, and an effect of at least the practical "
+                 f"minimum; levels with fewer than {self.min_n} matured leads are not tested.</p>")
         notes = "".join(f"<p><i>{html.escape(n)}</i></p>" for n in self.notes)
         return super()._repr_html_() + intro + notes
 
@@ -132,14 +139,20 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
     notes = [f"column {c!r} is not in the lead table: skipped" for c in wanted if c not in present]
     settings = spec.analysis
     labels = {column: level_labels(leads[column]) for column in present}
+    cohorts, cohort_unit = creation_cohorts(leads["created_at"]) if "created_at" in leads else (
+        pd.Series(NO_COHORT, index=leads.index, dtype=object), "")
     tables = []
     for from_stage, to_stage in pairs:
         outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
+        matured = outcomes["entered"] & outcomes["matured"]
+        frame = pd.DataFrame({"y": outcomes.loc[matured, "converted_in_window"].astype(float),
+                              "cohort": cohorts[matured], **{c: labels[c][matured] for c in present}})
         for column in present:
-            tables.append(_compare_levels(labels[column], outcomes, settings.min_n, settings.confidence,
-                                          transition_name(from_stage, to_stage), column))
+            crude = _compare_levels(labels[column], outcomes, settings.min_n, settings.confidence,
+                                    transition_name(from_stage, to_stage), column)
+            tables.append(_with_adjusted(crude, frame, column, present, settings.confidence))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=_COLUMNS)
-    table = _with_fdr(table, settings.alpha, settings.min_effect)
+    table = _with_fdr(table, settings.alpha, settings.min_effect, settings.min_effect_relative)
     return BreakdownResult(summary=table, as_of=None if as_of is None else pd.Timestamp(as_of),
                            n_tests=int(table["p_value"].notna().sum()), alpha=settings.alpha,
                            confidence=settings.confidence, min_n=settings.min_n, min_effect=settings.min_effect,
@@ -148,7 +161,33 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
 
 _COLUMNS = ["transition", "column", "level", "n_entered", "n_converted", "n_open", "n_matured", "conversions",
             "rate", "rate_low", "rate_high", "n_rest", "conversions_rest", "rate_rest", "lift", "lift_low",
-            "lift_high", "test", "p_value", "q_value", "verdict", "rank", "reason"]
+            "lift_high", "test", "crude_p_value", *ADJUSTED_COLUMNS, "p_value", "q_value", "min_effect", "verdict",
+            "rank", "reason"]
+
+
+def _with_adjusted(crude: pd.DataFrame, frame: pd.DataFrame, column: str, present: list[str],
+                   confidence: float) -> pd.DataFrame:
+    """Add the GLM-adjusted, shrunk effects of the tested levels; the verdict's p-value becomes the adjusted one."""
+    table = crude.copy()
+    table["crude_p_value"] = table["p_value"]
+    for name in ADJUSTED_COLUMNS:
+        table[name] = np.nan if name != "adjusted_for" else None
+    tested = table["p_value"].notna().to_numpy()
+    if not tested.any():
+        return table
+    levels = table.loc[tested, "level"].tolist()
+    adjusted = adjusted_level_effects(frame, column, levels, present, confidence)
+    for name in ADJUSTED_COLUMNS:
+        table.loc[tested, name] = adjusted.loc[levels, name].to_numpy()
+    fitted = tested & table["adjusted_p_value"].notna().to_numpy()
+    table.loc[fitted, "p_value"] = table.loc[fitted, "adjusted_p_value"]
+    # no adjusted model (separation, a single pattern): the crude comparison stands, and says so
+    unadjusted = tested & ~fitted
+    table.loc[unadjusted, "effect"] = table.loc[unadjusted, "lift"]
+    table.loc[unadjusted, "effect_low"] = table.loc[unadjusted, "lift_low"]
+    table.loc[unadjusted, "effect_high"] = table.loc[unadjusted, "lift_high"]
+    table.loc[unadjusted, "adjusted_for"] = "nothing (adjusted model could not be fitted: crude comparison)"
+    return table
 
 
 def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confidence: float,
@@ -206,19 +245,30 @@ def _two_proportion(k, n, k_rest, n_rest, alpha: float) -> dict[str, np.ndarray]
     return dict(lift=lift, lift_low=np.atleast_1d(low), lift_high=np.atleast_1d(high), test=test, p_value=p_value)
 
 
-def _with_fdr(table: pd.DataFrame, alpha: float, min_effect: float) -> pd.DataFrame:
-    """Benjamini–Hochberg q-values over every tested row, then verdicts and ranks (tested rows only)."""
+def minimum_effect(rate_rest, min_effect: float, min_effect_relative: float):
+    """The practical minimum difference in points: the larger of the absolute and the relative one."""
+    return np.maximum(min_effect, min_effect_relative * np.asarray(rate_rest, dtype=float))
+
+
+def _with_fdr(table: pd.DataFrame, alpha: float, min_effect: float, min_effect_relative: float = 0.0) -> pd.DataFrame:
+    """Benjamini–Hochberg q-values over every tested row, then verdicts and ranks (tested rows only).
+
+    A level is flagged when its (adjusted) q-value is below ``alpha`` and its reported (shrunk,
+    adjusted) effect is at least the practical minimum (:func:`minimum_effect`).
+    """
     table = table.copy()
     tested = table["p_value"].notna().to_numpy()
     table["q_value"] = np.nan
+    table["min_effect"] = np.nan
     table["rank"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
-    for text in ("test", "verdict", "reason"):
+    for text in ("test", "verdict", "reason", "adjusted_for"):
         table[text] = table[text].astype(object)
     if tested.any():
         table.loc[tested, "q_value"] = multipletests(table.loc[tested, "p_value"].to_numpy(float), alpha=alpha,
                                                      method="fdr_bh")[1]
-        flagged = (table["q_value"] < alpha) & (table["lift"].abs() >= min_effect)
-        direction = np.where(table["lift"] > 0, Verdict.ABOVE_REST.value, Verdict.BELOW_REST.value)
+        table["min_effect"] = minimum_effect(table["rate_rest"], min_effect, min_effect_relative)
+        flagged = (table["q_value"] < alpha) & (table["effect"].abs() >= table["min_effect"])
+        direction = np.where(table["effect"] > 0, Verdict.ABOVE_REST.value, Verdict.BELOW_REST.value)
         table.loc[tested, "verdict"] = np.where(flagged, direction, Verdict.NO_EVIDENCE.value)[tested]
         ranks = table.loc[tested].groupby(["transition", "column"])["rate"].rank(method="min", ascending=False)
         table.loc[tested, "rank"] = ranks.astype("Int64")

@@ -5,6 +5,7 @@ Exit codes: 0 ok, 2 bad input, 1 run failure, 3 an SLA target missed (with --fai
 from __future__ import annotations
 
 import argparse
+import errno
 import difflib
 import re
 import sys
@@ -12,8 +13,11 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import SlaToolkitError
+from .filecheck import os_reason
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_MISSED = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143   # 128 + SIGINT, 128 + SIGTERM
+_BAD_PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)   # a path given by the user that no file system accepts
 HISTORY_ENV_HELP = ("environment variable holding the history database URL (default: SLA_HISTORY_URL if set, "
                     "else <out>/history.sqlite); never put the URL itself on the command line")
 
@@ -95,7 +99,9 @@ def _validate(args: argparse.Namespace) -> int:
     for note in q.notes:
         print(f"  note: {note}")
     if args.quarantine:
-        data.quarantine.to_csv(args.quarantine, index=False)
+        from .csv_output import write_csv
+
+        write_csv(data.quarantine, args.quarantine)
         print(f"  quarantined rows written to {args.quarantine}"
               + ("" if len(data.quarantine) else " (none: header only)"))
     if args.by:
@@ -207,6 +213,13 @@ def _batch(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from .history import History, runs_text
 
+    if args.repair:
+        from .history.repair import repair_all
+
+        with History.at(args.out, args.history_env, must_exist=True) as history:
+            lines = repair_all(history)
+        print("\n".join(lines) if lines else "nothing to repair: no run is left 'started'")
+        return EXIT_OK
     if args.compare and not args.sla_name:
         raise CommandLineError("--compare needs --sla-name (the SLA name or its report folder name); "
                                "`sla-toolkit history` lists them")
@@ -374,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--sla-name", help="only this SLA (its name or its report folder name)")
     history.add_argument("--compare", nargs=2, metavar=("CYCLE_A", "CYCLE_B"),
                          help="compare two cycles: checks side by side, A's adjustments followed up in B")
+    history.add_argument("--repair", action="store_true",
+                         help="mark runs that died (killed, machine restarted) as failed, or completed when their "
+                              "report was committed; repair their folders")
     history.add_argument("--history-env", metavar="NAME", help=HISTORY_ENV_HELP)
     history.set_defaults(handler=_history)
 
@@ -400,6 +416,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM: say what became of the run, exit 130 or 143."""
+    from .termination import Terminated
+
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    committed, failed = getattr(exc, "committed_dir", None), getattr(exc, "failure_dir", None)
+    if committed is not None:
+        what += f"; the report had already been committed: {committed}"
+    elif failed is not None:
+        what += f"; the partial run was moved to {failed} and the last good report is untouched"
+    print(f"sla-toolkit: {what}", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 # Optional packages that libraries import when installed, for features the command line never uses:
 # jsonschema (under nbformat) imports rfc3987_syntax only to check "iri" string formats, and builds a
 # parser grammar at import (about 3 s); pandera imports hypothesis for data synthesis (about 1.5 s).
@@ -419,6 +447,8 @@ def console_main() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .termination import terminate_as_exception
+
     parser = build_parser()
     args = parser.parse_args(argv)
     notifier = None
@@ -428,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
 
             notifier = CliNotifier.from_args(args)
         _check_as_of(args)
-        code = args.handler(args)
+        with terminate_as_exception():
+            code = args.handler(args)
         return code if notifier is None else notifier.finish(args, code, None)
     except SlaToolkitError as exc:
         if args.debug:
@@ -436,11 +467,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sla-toolkit: error: {exc}", file=sys.stderr)
         return exc.exit_code if notifier is None else notifier.finish(args, exc.exit_code, exc)
     except KeyboardInterrupt as exc:
-        print("sla-toolkit: interrupted", file=sys.stderr)
-        return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)
+        code = _interrupted(exc)
+        return code if notifier is None else notifier.finish(args, code, exc)
     except Exception as exc:  # a bug or an environment failure: loud, non-zero, short
         if args.debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _BAD_PATH_ERRORS:   # a path no file system accepts
+            print(f"sla-toolkit: error: {exc.filename}: {os_reason(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT if notifier is None else notifier.finish(args, EXIT_BAD_INPUT, exc)
         print(f"sla-toolkit: run failed: {type(exc).__name__}: {exc} (use --debug for the traceback)",
               file=sys.stderr)
         return EXIT_RUN_FAILED if notifier is None else notifier.finish(args, EXIT_RUN_FAILED, exc)

@@ -9,15 +9,14 @@ Customers at the deadline = customers so far
   never count as possible future wins. A lead still open at age ``a`` then converts by ``h`` with
   ``(S(a) - S(h)) / Q(a)``, ``Q`` being the share neither won nor lost by ``a`` (Kaplan–Meier of
   the first decision, won or lost; a loss without a date counts as decided at the as-of date);
-+ conversions of leads still to arrive: inflow is Poisson with the daily rate of the last
-  28 days (four whole weeks, so weekday patterns average out; since the period start when it is
-  younger), which follows a trend without extrapolating it; a lead arriving ``u`` days from now
-  converts by the deadline with ``1 - S(R - u)``, ``R`` being the days left.
++ conversions of leads still to arrive: daily arrivals follow the model of
+  :mod:`sla_toolkit.arrivals` (the last 28 whole days, a weekday pattern, a trend held within
+  4x, overdispersion, parameter uncertainty); a lead arriving ``u`` days from now converts by the
+  deadline with ``1 - S(R - u)``, ``R`` being the days left.
 
 Uncertainty is simulated (``analysis.simulations`` runs, seed ``analysis.seed``), including the
-uncertainty of the estimates: each run draws the inflow rate from its Gamma posterior
-(Jeffreys prior) and the survival curve from independent Beta posteriors of the discrete hazard
-at each event time (their product has the KM curve as its mean). Conversions later than the
+uncertainty of the estimates: each run draws the arrival model's coefficients, and the survival
+curve from independent Beta posteriors of the discrete hazard at each event time (their product has the KM curve as its mean). Conversions later than the
 longest follow-up seen are not projected (the curve is flat beyond it): early in a period the
 forecast is conservative, and the result says so.
 
@@ -26,12 +25,12 @@ fast: its Kaplan–Meier event table is computed here with numpy (tested equal t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .arrivals import INFLOW_WINDOW_DAYS, ArrivalModel, fit_arrivals, simulate_arrivals
 from .errors import Reason
 from .outcomes import as_of_view, has_timestamps, lost_mask, transition_outcomes
 from .results import ResultMixin
@@ -41,15 +40,13 @@ from .types import Status, reached_column, stage_column
 PREDICTION_CONFIDENCE = 0.90
 _DAY = pd.Timedelta(days=1)
 _MAX_CURVE_POINTS = 1500
-_ARRIVAL_POINTS_PER_DAY = 4
-_MAX_ARRIVAL_POINTS = 400
 _CHUNK = 500
-INFLOW_WINDOW_DAYS = 28
 
 
 @dataclass(frozen=True)
 class PacingResult(ResultMixin):
-    """Pace to the deadline at one as-of date. ``low``/``high`` bound a 90 % prediction interval."""
+    """Pace to the deadline at one as-of date. ``low``/``high`` bound a 90 % prediction interval
+    (calibrated by ``studies/pacing_coverage.py``); after the deadline the figures are the final result."""
 
     name: str
     as_of: pd.Timestamp
@@ -118,7 +115,8 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     waited = outcomes.loc[open_mask, "duration_days"].to_numpy(float)
     horizon = ((deadline - created[open_mask]) / _DAY).to_numpy(float)
     factor = open_share_factor(curve, outcomes.loc[timed], view.loc[timed], lost[timed], waited)
-    draws = _simulate(curve, waited, horizon, recent_leads, inflow_days, remaining, spec, factor)
+    arrivals = fit_arrivals(created, start, as_of)
+    draws = _simulate(curve, waited, horizon, arrivals, remaining, spec, factor)
     totals = customers_so_far + draws["open"] + draws["new"]
     target = spec.objectives.customers
     tail = (1 - PREDICTION_CONFIDENCE) / 2
@@ -223,7 +221,7 @@ def open_share_factor(curve: KmEvents, outcomes: pd.DataFrame, leads: pd.DataFra
         return np.where(share_open > 0, win_surv / share_open, 1.0)
 
 
-def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: float, remaining: float,
+def _simulate(curve: KmEvents, waited, horizon, arrival_model: ArrivalModel, remaining: float,
               spec: SlaSpec, open_factor: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Simulated conversions of open leads and of leads still to arrive (one value per run).
 
@@ -232,11 +230,10 @@ def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: 
     """
     sims = spec.analysis.simulations
     rng = np.random.default_rng(spec.analysis.seed)
-    n_points = min(max(math.ceil(remaining * _ARRIVAL_POINTS_PER_DAY), 1), _MAX_ARRIVAL_POINTS)
-    arrival_horizon = remaining - (np.arange(n_points) + 0.5) * remaining / n_points
-    rate = rng.gamma(recent_leads + 0.5, 1 / inflow_days, size=sims)
+    daily, midpoints = simulate_arrivals(arrival_model, remaining, sims, rng)
+    arrival_horizon = remaining - midpoints
     out = {"open": np.zeros(sims), "new": np.zeros(sims), "new_conversion": np.zeros(sims),
-           "arrivals": rng.poisson(rate * remaining).astype(float)}
+           "arrivals": daily.sum(axis=1)}
     if curve.events.sum() == 0:
         return out
     times, events, at_risk = _pooled_curve(curve, max(horizon.max(initial=0.0), remaining))
@@ -255,9 +252,10 @@ def _simulate(curve: KmEvents, waited, horizon, recent_leads: int, inflow_days: 
         with np.errstate(divide="ignore", invalid="ignore"):
             p_open = np.where(surv[:, pairs[0]] > 0, 1 - surv[:, pairs[1]] / surv[:, pairs[0]], 0.0) * pair_factor
         out["open"][begin:begin + size] = rng.binomial(counts, np.clip(p_open, 0, 1)).sum(axis=1)
-        new_conversion = (1 - surv[:, arrival_index]).mean(axis=1)
-        out["new_conversion"][begin:begin + size] = new_conversion
-        out["new"][begin:begin + size] = rng.poisson(rate[begin:begin + size] * remaining * new_conversion)
+        p_new = np.clip(1 - surv[:, arrival_index], 0, 1)
+        arrived = daily[begin:begin + size]
+        out["new_conversion"][begin:begin + size] = p_new.mean(axis=1) if p_new.size else 0.0
+        out["new"][begin:begin + size] = rng.binomial(arrived.astype(np.int64), p_new).sum(axis=1)
     return out
 
 

@@ -21,14 +21,13 @@ from .parameters import (ParameterInfo, _raise_problems, _read_notebook, coerce_
 from .report.export import export_html
 from .report.failure import FailureSummary, with_failed_cell, write_failure_report
 from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
+from .termination import fault_point
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "ParameterInfo", "RunOutcome", "RunPlan",
            "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
            "run_notebooks", "validate_parameters"]
 
 KERNEL_NAME = "python3"
-
-
 
 
 class NotebookRunError(RunError):
@@ -155,6 +154,10 @@ class RunPlan:
     ``log_lines`` go to ``run.log``. Each of ``checks`` is called with "when" (before the notebooks and
     again before the commit) and raises to fail the run. ``timeout_s`` is per cell,
     ``notebook_timeout_s`` per notebook and ``run_timeout_s`` for all notebooks together (None: no limit).
+    ``sla_name`` is recorded as the owner of the SLA folder (a run of another SLA is refused there).
+    ``history_run_id`` goes into ``run.log`` so a crashed run's ledger row can be matched to its folder;
+    ``on_locked`` is called with the target folder once the cycle's lock is held (ledger repair) and
+    returns lines to show.
     """
 
     notebooks: tuple[NotebookJob, ...]
@@ -171,6 +174,9 @@ class RunPlan:
     checks: tuple[Callable[[str], None], ...] = ()
     notebook_timeout_s: float | None = None
     run_timeout_s: float | None = None
+    sla_name: str | None = None
+    history_run_id: str | None = None
+    on_locked: Callable[[Path], list[str]] | None = None
 
     def __post_init__(self) -> None:
         jobs = tuple(job if isinstance(job, NotebookJob) else NotebookJob(*job) for job in self.notebooks)
@@ -195,6 +201,11 @@ class RunPlan:
             check_path_component(name, "notebook name")
         if problems:
             raise ParameterError("run plan: " + "; ".join(problems))
+
+    @property
+    def target(self) -> Path:
+        """Where the report folder of this run goes (``<out_root>/<sla_slug>/<cycle_id>``, absolute)."""
+        return self.out_root.resolve() / self.sla_slug / self.cycle_id
 
     @property
     def report_job(self) -> NotebookJob:
@@ -266,11 +277,15 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
     parameters = _validate_plan(plan)
     durations: dict[str, float] = {}
     run_deadline = None if plan.run_timeout_s is None else time.monotonic() + plan.run_timeout_s
-    with RunFolder(plan.out_root, plan.sla_slug, plan.cycle_id) as folder:
+    with RunFolder(plan.out_root, plan.sla_slug, plan.cycle_id, owner=plan.sla_name) as folder:
         log = RunLog(folder.path / LOG_FILE)
-        log.start(plan.sla_slug, plan.cycle_id, folder.target, recovered=folder.recovered)
+        recovered = folder.recovered + (plan.on_locked(folder.target) if plan.on_locked else [])
+        log.start(plan.sla_slug, plan.cycle_id, folder.target, recovered=recovered, run_id=plan.history_run_id)
+        for action in recovered:
+            print(f"sla-toolkit: recovered: {action}", file=sys.stderr, flush=True)
         step = "start"
         try:
+            fault_point("locked")
             for line in plan.log_lines:
                 log.write(line)
             for file_name, content in plan.prepared_files.items():
@@ -296,6 +311,7 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 if plan.progress:
                     print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
                           f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr, flush=True)
+            fault_point("executed")
             step = "export report.html"
             report = plan.report_job
             with log.timed(f"export {REPORT_FILE} from {report.name}", durations):
@@ -309,9 +325,14 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 step = "check inputs"
                 check("while the notebooks ran")
             log.write(f"run ok; moving into {folder.target}")
+            fault_point("exported")
             run_dir = folder.commit()
         except BaseException as exc:
+            if folder.final_path is not None:   # SIGTERM held during the commit: the report is in place
+                exc.committed_dir = folder.final_path
+                raise
             failure_dir = _record_failure(folder, log, plan, step, exc)
+            exc.failure_dir = failure_dir
             if isinstance(exc, Exception):
                 raise _run_error(exc, failure_dir, f"run of {plan.sla_slug}/{plan.cycle_id} failed at {step}") \
                     from (None if isinstance(exc, RunError) else exc)

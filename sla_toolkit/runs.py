@@ -8,17 +8,20 @@ ledger (:mod:`sla_toolkit.history`) from the result in memory, with the input's 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 from .bundled import notebook_path
 from .errors import ParameterError
 from .history import History, recorded_run
-from .history.recording import warn_on_stderr
+from .history.recording import RunRecording, warn_on_stderr
+from .history.repair import repair_cycle
 from .history.trend import past_cycles
 from .io import load_leads
 from .io.gate import enforce_quarantine_share
@@ -28,11 +31,15 @@ from .runner import RunOutcome, RunPlan, run_notebooks
 from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
 from .spec import load_spec
+from .termination import Terminated, deferred_termination, fault_point
 
 CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
 PACING_NOTEBOOK = notebook_path("daily_pacing")
 DEFAULT_OUT = Path("reports")
-RUNNER_OWNED = ("snapshot", "output_dir", "past_cycles_json")
+# parameters only the run sets, and where the user's say goes instead
+RUNNER_OWNED = {"sla_path": "--sla", "source_path": "--source", "as_of": "--as-of", "cycle_id": "--cycle-id",
+                "output_dir": "--out", "snapshot": "nothing (the run's own input snapshot)",
+                "past_cycles_json": "nothing (read from the history ledger)"}
 
 
 @dataclass(frozen=True)
@@ -88,13 +95,13 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) 
     timings: dict[str, float] = {}
     spec = load_spec(request.sla)
     mapping = load_mapping(request.source)
+    refuse_runner_owned([pair.partition("=")[0].strip() for pair in request.extra_parameters],
+                        f"-p for {CYCLE_NOTEBOOK.name}")
     declared = inspect_parameters(CYCLE_NOTEBOOK)
     from_file = read_parameters_file(request.parameters_file, declared) if request.parameters_file else {}
+    refuse_runner_owned(list(from_file), str(request.parameters_file))
     extra = {**from_file, **parse_cli_parameters(list(request.extra_parameters), declared,
                                                  origin=f"-p for {CYCLE_NOTEBOOK.name}")}
-    owned = [name for name in RUNNER_OWNED if name in extra]
-    if owned:
-        raise ParameterError(f"-p {', '.join(owned)}: set by sla-toolkit run itself, not a parameter you can give")
     files = input_files(mapping)
     with _phase("fingerprint inputs", timings):
         inputs = fingerprint_all(files)
@@ -103,8 +110,7 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) 
         enforce_quarantine_share(data)
     with _phase("fingerprint inputs", timings):
         check_unchanged(inputs, "while the run was reading it")
-    as_of = extra.get("as_of", request.as_of) or None
-    cycle_id = extra.get("cycle_id") or request.cycle_id or None
+    as_of, cycle_id = request.as_of or None, request.cycle_id or None
     result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
                      timings=timings)
     with _phase("results and snapshot", timings):
@@ -124,8 +130,21 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) 
         report_notebook="cycle_report", report_title=f"SLA report: {spec.name} ({result.cycle_id})",
         progress=request.progress, notebook_timeout_s=request.notebook_timeout_s,
         run_timeout_s=request.run_timeout_s, prepared_files=prepared, log_lines=log_lines,
-        checks=(lambda when: check_unchanged(inputs, when),))
+        checks=(lambda when: check_unchanged(inputs, when),), sla_name=spec.name)
     return PreparedRun(plan, result, results, inputs)
+
+
+def refuse_runner_owned(names: list[str], origin: str) -> None:
+    """``-p`` or a parameters file cannot set what the runner sets (the report would disagree with its
+    folder, title and pacing.json, or be written outside ``--out``)."""
+    problems = [f"{name}: set by the runner, not by -p or a parameters file; use {RUNNER_OWNED[name]}"
+                for name in names if name in RUNNER_OWNED]
+    if problems:
+        noun = "parameter" if len(problems) == 1 else "parameters"
+        error = ParameterError(f"{origin}: {len(problems)} runner-owned {noun}:\n"
+                               + "\n".join(f"  - {p}" for p in problems))
+        error.problems = problems
+        raise error
 
 
 def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
@@ -134,18 +153,54 @@ def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
 
 
 def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
-    """Plan, run and record the run in history (started, then completed or failed; see history.recording)."""
+    """Plan, run and record the run in history (started, then completed or failed; see history.recording).
+
+    Once the cycle's lock is held, earlier runs of the cycle that died still ``started`` are repaired
+    (:func:`sla_toolkit.history.repair.repair_cycle`).
+    """
     history = History.at(request.out, request.history_env) if request.record_history else None
     try:
         prepared = prepare_cycle_run(request, history)
         plan = prepared.plan
-        with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug) as recording:
-            outcome = run_notebooks(plan)
-            recording.completed(outcome.run_dir, results=prepared.results, inputs=prepared.inputs)
-        return outcome
+        with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug,
+                          run_dir=plan.target) as recording:
+            if history is not None and recording.run_id is not None:
+                plan = dataclasses.replace(plan, history_run_id=recording.run_id,
+                                           on_locked=partial(_repair_ledger, history, recording.run_id))
+            return _run_and_record(dataclasses.replace(prepared, plan=plan), recording)
     finally:
         if history is not None:
             history.close()
+
+
+def _repair_ledger(history: History, own_run_id: str, target: Path) -> list[str]:
+    try:
+        return repair_cycle(history, target, keep_run_id=own_run_id)
+    except Exception as exc:  # noqa: BLE001 - a ledger that cannot be repaired must not stop the run
+        return [f"ledger: earlier runs of this cycle could not be checked: {type(exc).__name__}: {exc}"]
+
+
+def _run_and_record(prepared: PreparedRun, recording: RunRecording) -> RunOutcome:
+    """Run the plan; record it completed, also when SIGTERM arrives after its report was committed."""
+    def completed(run_dir: Path) -> None:
+        with deferred_termination():
+            recording.completed(run_dir, results=prepared.results, inputs=prepared.inputs)
+
+    try:
+        outcome = run_notebooks(prepared.plan)
+    except Terminated as exc:
+        if exc.committed_dir is not None:
+            completed(exc.committed_dir)
+        raise
+    try:
+        fault_point("committed")
+        completed(outcome.run_dir)
+    except Terminated as exc:
+        exc.committed_dir = outcome.run_dir
+        if not recording.finished:
+            completed(outcome.run_dir)
+        raise
+    return outcome
 
 
 def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> str:

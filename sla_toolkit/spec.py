@@ -14,13 +14,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import SpecError
 from .experiment_spec import Experiment, as_experiment_list
 from .suggest import allowed_keys, did_you_mean
+from .naming import folder_slug
+from .yaml_input import read_yaml
 from .types import transition_name
 
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -225,7 +226,8 @@ class Analysis(_Strict):
     min_n: PositiveInt = 30
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
-    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0          # absolute, in points of a rate
+    min_effect_relative: Annotated[float, Field(ge=0, lt=1)] = 0.1  # share of the rest's rate
     on_track_probability: Rate = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
@@ -265,8 +267,8 @@ class SlaSpec(_Strict):
 
     @property
     def slug(self) -> str:
-        """File-system-safe version of the name, used for report folders."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.name).strip("-.") or "sla"
+        """The report folder name: unique per SLA name (see :func:`sla_toolkit.naming.folder_slug`)."""
+        return folder_slug(self.name)
 
     @property
     def experiments(self) -> tuple[Experiment, ...]:
@@ -334,23 +336,6 @@ def _cross_check_yaml(data: dict) -> list[tuple[str, str]]:
     follow_up = data.get("follow_up") if isinstance(data.get("follow_up"), dict) else {}
     problems = funnel_problems(stages, funnel.get("targets"), funnel.get("windows_days")) if stages else []
     return problems + spec_problems(stages, data.get("kpis"), follow_up.get("stage"))
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file, turning syntax and file errors into :class:`SpecError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), [("", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(str(path), [("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
-        raise SpecError(str(path), [("", f"{at}not valid YAML ({getattr(exc, 'problem', exc)})")]) from None
 
 
 def load_spec(path: str | Path) -> SlaSpec:

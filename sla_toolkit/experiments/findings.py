@@ -43,7 +43,9 @@ def experiment_findings(result: ExperimentResult) -> tuple[list[Finding], list[N
         if comparison.verdict in (Verdict.BETTER, Verdict.WORSE):
             items.append(_finding(result, comparison, topic))
         elif comparison.primary:
-            quiet.append(NoEvidence(topic, _why_not(comparison)))
+            quiet.append(NoEvidence(topic, _why_not(comparison),
+                                    label=f"Test '{label}': {humanize(comparison.arm)} vs control, "
+                                          f"{_measure_words(comparison)}"))
     return items, quiet
 
 

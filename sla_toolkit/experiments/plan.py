@@ -110,8 +110,10 @@ def next_test(spec: SlaSpec, findings: Findings, experiments: ExperimentsResult,
     except ValueError as exc:
         return None, f"no test planned: {exc}"
     plan = replace(plan, reason=finding.topic)
+    what = "better" if finding.kind is FindingKind.WORKED else "worse"
     return plan.experiment_block(spec.period.end + dt.timedelta(days=1)), (
-        f"test of the association '{finding.sentence.split(', ')[0]}' (not yet proof of cause): {plan.text}")
+        f"a randomized test of what {column} {level!r} does, which went together with {what} conversion "
+        f"(an association, not yet proof of cause): {plan.text}")
 
 
 def _column_level(finding: Finding) -> tuple[str, str]:

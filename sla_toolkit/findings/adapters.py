@@ -60,9 +60,10 @@ def breakdown_table(compared: BreakdownResult) -> pd.DataFrame:
     return pd.DataFrame({
         "dimension": s["column"], "level": s["level"].astype(str), "transition": s["transition"],
         "n": s["n_matured"], "successes": s["conversions"], "rate": s["rate"], "rate_low": s["rate_low"],
-        "rate_high": s["rate_high"], "rest_n": s["n_rest"], "rest_rate": s["rate_rest"], "lift": s["lift"],
-        "lift_low": s["lift_low"], "lift_high": s["lift_high"], "p_value": s["p_value"],
-        "status": np.where(tested, "tested", "INSUFFICIENT_DATA"),
+        "rate_high": s["rate_high"], "rest_n": s["n_rest"], "rest_rate": s["rate_rest"], "lift": s["effect"],
+        "lift_low": s["effect_low"], "lift_high": s["effect_high"], "p_value": s["p_value"],
+        "status": np.where(tested, "tested", "INSUFFICIENT_DATA"), "crude_lift": s["lift"],
+        "min_effect": s["min_effect"], "adjusted_for": s["adjusted_for"],
     }, columns=list(BREAKDOWN_COLUMNS))
 
 

@@ -59,11 +59,17 @@ def decided_breakdown_rows(decided: DecidedDeals, spec: SlaSpec) -> pd.DataFrame
     table = _compare(groups, "won", "decided", spec.analysis.min_n, 1 - spec.analysis.confidence)
     if table.empty:
         return pd.DataFrame(columns=[*BREAKDOWN_COLUMNS, "population"])
+    from ..breakdowns import minimum_effect
     from ..stats import wilson_bounds
 
     table["rate_low"], table["rate_high"] = wilson_bounds(table["successes"], table["n"], spec.analysis.confidence)
     table["transition"] = f"{spec.funnel.first}->{spec.funnel.last}"
     table["population"] = DECIDED_POPULATION
+    # a crude comparison (no adjusted model for decided deals), gated by the same practical minimum
+    table["crude_lift"] = table["lift"]
+    table["min_effect"] = minimum_effect(table["rest_rate"], spec.analysis.min_effect,
+                                         spec.analysis.min_effect_relative)
+    table["adjusted_for"] = None
     return table[[*BREAKDOWN_COLUMNS, "population"]]
 
 

@@ -13,7 +13,10 @@ from ..spec import SlaSpec
 CHECK_COLUMNS = ("name", "kind", "transition", "target", "direction", "estimate", "low", "high", "n", "status",
                  "reason", "label", "unit", "currency", "basis", "subject")
 BREAKDOWN_COLUMNS = ("dimension", "level", "transition", "n", "successes", "rate", "rate_low", "rate_high",
-                     "rest_n", "rest_rate", "lift", "lift_low", "lift_high", "p_value", "status")
+                     "rest_n", "rest_rate", "lift", "lift_low", "lift_high", "p_value", "status", "crude_lift",
+                     "min_effect", "adjusted_for")
+# ``lift`` is the reported (adjusted, shrunk) effect with its interval; ``crude_lift`` the plain difference;
+# ``min_effect`` the practical minimum in points (absent: the spec's absolute ``analysis.min_effect``).
 COST_COLUMNS = ("channel", "spend", "customers", "cost_per_customer", "low", "high", "rest_customers",
                 "rest_spend", "p_value")
 

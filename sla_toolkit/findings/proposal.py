@@ -240,14 +240,23 @@ def _emit_yaml(spec: SlaSpec, changes: list[Change], comments: dict) -> str:
         path = path[:indent] + [key]
         if tuple(path[:-1]) in comments and len(path) >= 2 and tuple(path[:-1]) == ("channel_mix",) and \
                 path[-1] == next(iter(spec.channel_mix or {}), None):
-            out.append("  # " + comments[tuple(path[:-1])])
+            out.append("  # " + _comment_text(comments[tuple(path[:-1])]))
         comment = comments.get(tuple(path))
-        out.append(f"{line}  # {comment}" if comment else line)
+        out.append(f"{line}  # {_comment_text(comment)}" if comment else line)
     header = ["# Next-cycle SLA proposed by sla_toolkit from this cycle's findings.",
               "# Review, edit and adopt it; every change below has a finding behind it.",
               "# Channel-mix shifts are hypotheses to test, not proven effects."]
-    header += [f"#   {c.path}: {_plain(c.old)} -> {_plain(c.new)} ({c.reason})" for c in changes]
-    return "\n".join(header + out) + "\n"
+    header += [_comment_text(f"#   {c.path}: {_plain(c.old)} -> {_plain(c.new)} ({c.reason})") for c in changes]
+    text = "\n".join(header + out) + "\n"
+    if yaml.safe_load(text) != yaml.safe_load(body):
+        # a comment landed inside a multi-line value (a long or hostile level name): keep the data exact
+        text = "\n".join(header) + "\n" + body
+    return text
+
+
+def _comment_text(text: str) -> str:
+    """One comment line: line breaks and other control characters in names cannot end the comment."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def _plain(value: object) -> object:

@@ -16,6 +16,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from ..check_labels import format_value, transition_label
+from ..pacing import PREDICTION_CONFIDENCE
 from ..types import FindingKind, Status, Unit
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
@@ -100,8 +101,10 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
             continue
         shown = _fmt(row["estimate"], evidence.unit, row.get("currency"))
         target = _fmt(row["target"], evidence.unit, row.get("currency"))
+        paced = row.get("kind") == "volume"     # a projection to the deadline: a 90% prediction interval
         span = ("" if math.isnan(evidence.low) or math.isnan(evidence.high) or evidence.low == evidence.high else
-                interval(evidence.low, evidence.high, evidence.unit, spec.analysis.confidence) + "; ")
+                interval(evidence.low, evidence.high, evidence.unit,
+                         PREDICTION_CONFIDENCE if paced else spec.analysis.confidence, prediction=paced) + "; ")
         impact = _check_impact(row, inputs)
         if status == Status.MISSED.value:
             is_bottleneck = bottleneck is not None and row["name"] == bottleneck["name"]
@@ -130,7 +133,10 @@ def _check_rules(inputs: FindingInputs, family: dict[str, float]):
 
 
 def _clearly_met(row: dict) -> bool:
+    """Met, and the whole interval clears the target (an actual count without an interval never does)."""
     if row["status"] != Status.MET.value or _nan(row.get("low")) or _nan(row.get("high")):
+        return False
+    if float(row["low"]) == float(row["high"]):
         return False
     if row.get("direction") == "at_most":
         return float(row["high"]) <= float(row["target"])
@@ -182,7 +188,8 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
         evidence = Evidence(_f(row["rate"]), _f(row["lift_low"]), _f(row["lift_high"]), _i(row["n"]),
                             _f(row["p_value"]), q, "points")
         enough = _i(row["n"]) >= spec.analysis.min_n and _i(row.get("rest_n", spec.analysis.min_n)) >= spec.analysis.min_n
-        if not (enough and q < spec.analysis.alpha and abs(lift) >= spec.analysis.min_effect):
+        minimum = spec.analysis.min_effect if _nan(row.get("min_effect")) else float(row["min_effect"])
+        if not (enough and q < spec.analysis.alpha and abs(lift) >= minimum):
             why = (f"{qtext(q) or 'not tested'}, difference {points(lift)}" if enough
                    else f"n = {_i(row['n'])} below the minimum")
             quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})", _breakdown_label(row)))
@@ -196,12 +203,14 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
         from_stage, to_stage = row["transition"].split("->")
         who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
                                         else f" ({row['dimension']})")
+        adjusted = "" if _nan(row.get("adjusted_for")) else f" after adjusting for {row['adjusted_for']}"
+        crude = "" if _nan(row.get("crude_lift")) else f"; crude difference {points(_f(row['crude_lift']))}"
         population = row.get("population") if isinstance(row.get("population"), str) else "its leads"
         sentence = (f"{who} converted {pct(_f(row['rate']))} of {population} from {stage_label(from_stage)} to "
                     f"{stage_label(to_stage)}, "
-                    f"{points(lift)} {'above' if better else 'below'} the rest "
+                    f"{points(lift)} {'above' if better else 'below'} the rest{adjusted} "
                     f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
-                    f"{qtext(q)}; n = {_i(row['n']):,}).")
+                    f"{qtext(q)}; n = {_i(row['n']):,}{crude}).")
         action = (f"Keep {humanize(row['level'])} in the mix; a larger share is a hypothesis to test next cycle "
                   "(an association, not proof that it would hold at higher volume)." if better else
                   f"Review {humanize(row['level'])}'s targeting, lead quality and hand-off before spending more on "
@@ -257,7 +266,7 @@ def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
     if status in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
         return [], [NoEvidence(topic, f"pacing: {status}", "Pacing to the deadline")]
     sentence = (f"At the current pace {p.expected:,.0f} customers are expected by the deadline "
-                f"(90% interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
+                f"(90% prediction interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
                 f"{pct(p.probability, 0)} chance of reaching it.")
     per_day = ("" if not math.isfinite(p.leads_needed_per_day) or p.days_left <= 0 else
                f" About {p.leads_needed_per_day:,.0f} new leads per day are needed for the remaining "

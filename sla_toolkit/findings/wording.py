@@ -15,8 +15,9 @@ def points(value: float, digits: int = 1) -> str:
     return "n/a" if math.isnan(value) else f"{100 * abs(value):.{digits}f} points"
 
 
-def interval(low: float, high: float, unit: str = "rate", confidence: float = 0.95) -> str:
-    label = f"{round(100 * confidence)}% CI"
+def interval(low: float, high: float, unit: str = "rate", confidence: float = 0.95, prediction: bool = False) -> str:
+    """``95% CI a–b``; a prediction interval (of a future count) says so: ``90% prediction interval a–b``."""
+    label = f"{round(100 * confidence)}% {'prediction interval' if prediction else 'CI'}"
     if unit == "points":
         return f"{label} {100 * low:+.1f} to {100 * high:+.1f} points"
     if unit == "money":

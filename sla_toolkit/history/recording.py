@@ -74,18 +74,20 @@ class RunRecording:
 
 @contextmanager
 def recorded_run(history: History | None, sla_name: str, cycle_id: str, *, sla_slug: str | None = None,
-                 kind: RunKind = RunKind.CYCLE,
+                 kind: RunKind = RunKind.CYCLE, run_dir: Path | str | None = None,
                  warn: Callable[[str], None] = warn_on_stderr) -> Iterator[RunRecording]:
     """Record a run as started, then as failed if the block raises (the exception goes on unchanged).
 
     ``history=None`` records nothing. The block calls ``recording.completed(run_dir)`` on success; a
     block that ends without saying so is recorded as failed. A failed run's ``failure_dir`` (set on
-    :class:`~sla_toolkit.errors.RunError`) is kept as its ``run_dir``.
+    :class:`~sla_toolkit.errors.RunError`) is kept as its ``run_dir``. A block that recorded its
+    completion and then raised (SIGTERM after the commit) stays completed. ``run_dir`` (where the report
+    will go) is recorded with the start, so a run that dies can be found and repaired later.
     """
     run_id = None
     if history is not None:
         try:
-            run_id = history.start_run(sla_name, cycle_id, sla_slug=sla_slug, kind=kind)
+            run_id = history.start_run(sla_name, cycle_id, sla_slug=sla_slug, kind=kind, run_dir=run_dir)
         except Exception as exc:  # noqa: BLE001
             warn(f"could not record the start of the run in {history.location.label}: {_short(exc)}; "
                  "the run goes on without history")
@@ -93,6 +95,8 @@ def recorded_run(history: History | None, sla_name: str, cycle_id: str, *, sla_s
     try:
         yield recording
     except BaseException as exc:
+        if recording.finished:
+            raise
         recording.failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
                          getattr(exc, "failure_dir", None))
         raise

@@ -17,6 +17,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from ..dburl import ambiguous_password, ambiguous_password_message, masked_url
+from ..filecheck import os_reason
 from ..results import ResultMixin
 from . import schema
 from .compare import CycleComparison, compare_rows
@@ -45,7 +47,22 @@ class HistoryLocation:
 
 
 def _masked(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
+    return masked_url(url)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a ledger file that is not a SQLite database (exit 2) before any run starts."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise HistoryError(f"history database {path}: {os_reason(exc)}") from None
+    if header and header != SQLITE_HEADER:
+        raise HistoryError(f"history database {path} is not a SQLite database (the file is damaged or something "
+                           "else); move it aside to start a new ledger, or point --out or SLA_HISTORY_URL elsewhere")
 
 
 def history_location(out: Path | str, env_var: str | None = None) -> HistoryLocation:
@@ -57,11 +74,16 @@ def history_location(out: Path | str, env_var: str | None = None) -> HistoryLoca
     name = env_var or HISTORY_ENV
     url = os.environ.get(name, "").strip()
     if url:
+        if ambiguous_password(url):
+            raise HistoryError(f"history database: {ambiguous_password_message(name)}")
         try:
-            sa.make_url(url)
-        except sa.exc.ArgumentError:
+            port = sa.make_url(url).port
+        except (sa.exc.ArgumentError, ValueError):
             raise HistoryError(f"environment variable {name} does not hold a database URL; expected e.g. "
                                "postgresql+psycopg://user@host/db or sqlite:////path/history.sqlite") from None
+        if port is not None and not 0 < port < 65536:
+            raise HistoryError(f"history database {_masked(url)} (from ${name}): port {port} is not a valid port "
+                               "number (1-65535)")
         return HistoryLocation(url, f"{_masked(url)} (from ${name})")
     if env_var:
         raise HistoryError(f"environment variable {env_var} (named by --history-env) is not set; set it to the "
@@ -123,6 +145,8 @@ class History:
         """Open the ledger :func:`history_location` finds; ``must_exist`` refuses a missing SQLite file."""
         location = history_location(out, env_var)
         if location.sqlite_path is not None:
+            if location.sqlite_path.is_file():
+                _check_sqlite_file(location.sqlite_path)
             if must_exist and not location.sqlite_path.exists():
                 raise HistoryError(f"no history at {location.label}: `sla-toolkit run --out {out}` records runs "
                                    f"there (or set {HISTORY_ENV} to a shared database)")
@@ -149,14 +173,19 @@ class History:
 
     # -- writes ---------------------------------------------------------------------------------------
     def start_run(self, sla_name: str, cycle_id: str, *, sla_slug: str | None = None,
-                  kind: RunKind = RunKind.CYCLE, as_of: dt.datetime | None = None) -> str:
-        """Record a run as ``started`` (before its notebooks execute); return its new ``run_id``."""
+                  kind: RunKind = RunKind.CYCLE, as_of: dt.datetime | None = None,
+                  run_dir: Path | str | None = None) -> str:
+        """Record a run as ``started`` (before its notebooks execute); return its new ``run_id``.
+
+        ``run_dir`` is where its report will go: the key by which a later run of the same cycle, or
+        ``history --repair``, finds it if this run dies.
+        """
         run_id = uuid.uuid4().hex
         with self._begin() as connection:
             connection.execute(schema.runs.insert().values(
                 run_id=run_id, sla_name=sla_name, sla_slug=sla_slug or sla_name, cycle_id=cycle_id,
                 kind=RunKind(kind).value, status=RunStatus.STARTED.value, started_at=schema.utc_now(),
-                as_of=as_of))
+                as_of=as_of, run_dir=None if run_dir is None else str(run_dir)))
         return run_id
 
     def _finish(self, connection: sa.Connection, run_id: str, **values: Any) -> None:
@@ -198,6 +227,14 @@ class History:
         with self._begin() as connection:
             self._finish(connection, run_id, status=RunStatus.FAILED.value, error=error,
                          run_dir=None if run_dir is None else str(run_dir))
+
+    def started_runs(self, run_dir: Path | str | None = None) -> list[dict[str, Any]]:
+        """Runs still ``started`` (optionally only those whose report goes to ``run_dir``), oldest first."""
+        statement = sa.select(*(schema.runs.c[name] for name in RUN_COLUMNS)).where(
+            schema.runs.c.status == RunStatus.STARTED.value).order_by(schema.runs.c.started_at)
+        if run_dir is not None:
+            statement = statement.where(schema.runs.c.run_dir == str(run_dir))
+        return self._read(statement)
 
     # -- reads ----------------------------------------------------------------------------------------
     def _read(self, statement: sa.Select) -> list[dict[str, Any]]:

@@ -77,6 +77,7 @@ class MetricMove:
     difference: tuple[float, float, float]
     direction: str
     causal: bool = False
+    label: str = ""   # what people read ("SQL → customer conversion"); ``metric`` is the check's internal name
 
     @property
     def verdict(self) -> str:
@@ -95,7 +96,7 @@ class MetricMove:
                 if self.metric.startswith(("rate", "follow-up")) else f"{est:+,.1f} (95% CI {low:+,.1f} to {high:+,.1f})")
         wording = ("" if self.causal else " This is an association between cycles, not proof that the adjustment "
                                           "caused it.")
-        return (f"{self.metric} ({self.subject}) went from {fmt(*self.before)} last cycle to {fmt(*self.after)} this "
+        return (f"{self.label or self.metric} ({self.subject}) went from {fmt(*self.before)} last cycle to {fmt(*self.after)} this "
                 f"cycle, {diff}; the adjustment was {self.verdict}.{wording}")
 
 
@@ -177,7 +178,7 @@ class SinceLastCycle(ResultMixin):
             if part["target"].notna().any():
                 ax.plot(x, part["target"].astype(float), "k--", linewidth=1)
             ax.set_xticks(list(x), part["cycle"].astype(str), rotation=30, fontsize=7)
-            ax.set_title(name, fontsize=9)
+            ax.set_title(str(part["label"].iloc[0]) if "label" in part else name, fontsize=9)
         for ax in list(axes.flat)[len(names):]:
             ax.axis("off")
         fig.tight_layout()
@@ -202,7 +203,9 @@ def since_last_cycle(current: Mapping[str, Any], past: list[Mapping[str, Any]]) 
     proposed = yaml.safe_load(proposal_text) if proposal_text else None
     edited = tuple(p for p in _leaf_diff(proposed or {}, spec_now) if p not in {c.path for c in changes}
                    and not any(p.startswith(c.path + ".") for c in changes) and p != "name") if proposed else ()
-    moves = _moves(last, checks_now, changes)
+    labels = {c.get("name"): c.get("label") for c in current.get("checks") or [] if c.get("label")}
+    moves = tuple(replace(m, label=labels.get(m.metric, "")) for m in _moves(last, checks_now, changes))
+    trend["label"] = trend["name"].map(lambda n: labels.get(n) or n)
     return SinceLastCycle(last["cycle_id"], trend, changes, moves, edited)
 
 

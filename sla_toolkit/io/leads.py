@@ -71,7 +71,7 @@ def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
     mapping = source if isinstance(source, SourceMapping) else load_mapping(source)
     if files:
         mapping = mapping.model_copy(update={"leads": mapping.leads.model_copy(
-            update={"path": None, "paths": [str(Path(f).resolve()) for f in files]})})
+            update={"path": None, "paths": [str(Path(f).absolute()) for f in files]})})
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now().floor("s")
     label = ", ".join(mapping.leads.file_list) or mapping.leads.hook or "sql"
 

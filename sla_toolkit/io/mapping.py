@@ -21,6 +21,7 @@ from ..errors import SpecError
 from ..spec import _format_location, _friendly, read_yaml
 
 PRESETS = ("hubspot", "salesforce")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOOK = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 # Spellings of the tab delimiter that YAML keeps literally (a tab itself is written "\t" in double quotes).
 _TAB_ALIASES = ("tab", "\\t")
@@ -34,8 +35,19 @@ class _Strict(BaseModel):
 class SqlSource(_Strict):
     """A query run through SQLAlchemy; the URL comes from an environment variable, never from the file."""
 
-    url_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    url_env: str
     query: str = Field(min_length=1)
+    timeout_s: float = Field(default=300.0, gt=0)   # to connect, and for the query to finish
+
+    @field_validator("url_env")
+    @classmethod
+    def _a_variable_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            # never echo the value: it is often the URL itself, password included
+            raise ValueError("must be the name of an environment variable holding the database URL (e.g. "
+                             "SLA_DB_URL), not the URL itself; the value given is not shown because it may "
+                             "hold a password")
+        return value
 
 
 class FileSource(_Strict):
@@ -50,6 +62,8 @@ class FileSource(_Strict):
     decimal: str = Field(default=".", min_length=1, max_length=1)   # "," for decimal-comma exports
     thousands: str | None = Field(default=None, min_length=1, max_length=1)   # e.g. "." with decimal ","
     sheet: str | int | None = None
+    header_row: int = Field(default=1, ge=1)   # Excel: the row holding the column names (rows above are titles)
+    skip_rows: int = Field(default=0, ge=0)    # Excel: rows right below the header to skip (units, notes)
     sql: SqlSource | None = None
     hook: str | None = None
 

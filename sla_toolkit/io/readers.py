@@ -14,11 +14,15 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SourceError
 from ..extras import MissingExtraError, require
+from ..dburl import ambiguous_password, ambiguous_password_message
+from ..filecheck import file_problem
 from .mapping import FileSource, SourceMapping
+from .sql_errors import connect_arguments, describe_failure, sqlite_deadline
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
@@ -42,9 +46,27 @@ def read_source(source: FileSource, mapping: SourceMapping, role: str,
         if not files:
             raise SourceError("source.yaml", f"no file given for {role}",
                               fix=f"set {role}.path (or paths, sql, hook) in source.yaml")
-        frames = [_read_file(mapping.resolve(name), source, role, text_columns) for name in files]
+        frames = [_without_nested(_read_file(mapping.resolve(name), source, role, text_columns), mapping,
+                                  mapping.resolve(name)) for name in files]
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return _normalise(frame, text_columns)
+
+
+def _without_nested(frame: pd.DataFrame, mapping: SourceMapping, path: Path) -> pd.DataFrame:
+    """Drop columns of lists or structs (Parquet), refusing by name those the mapping uses."""
+    nested = []
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            present = frame[column].dropna()
+            if len(present) and isinstance(present.iloc[0], (list, tuple, dict, np.ndarray)):
+                nested.append(column)
+    used = {name: canonical for canonical, name in {**mapping.columns, **mapping.flags}.items()}
+    for column in nested:
+        if column in used:
+            raise SourceError(str(path), f"column {column!r} (mapped to {used[column]}) holds nested values "
+                              "(lists or structs), not one value per row", column=column,
+                              fix="map a column of plain values, or flatten this one in the export")
+    return frame.drop(columns=nested)
 
 
 def _normalise(frame: pd.DataFrame, text_columns: Collection[str]) -> pd.DataFrame:
@@ -83,8 +105,9 @@ def _file_format(path: Path, source: FileSource) -> str:
 
 
 def _read_file(path: Path, source: FileSource, role: str, text_columns: Collection[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise SourceError(str(path), "file not found", fix=f"check {role}.path in source.yaml (relative paths "
+    problem = file_problem(path)
+    if problem is not None:
+        raise SourceError(str(path), problem, fix=f"check {role}.path in source.yaml (relative paths "
                           "are relative to source.yaml) or pass the file on the command line")
     if path.stat().st_size == 0:
         raise SourceError(str(path), "the file is empty (0 bytes)", fix="export the data again")
@@ -96,9 +119,12 @@ def _read_file(path: Path, source: FileSource, role: str, text_columns: Collecti
             rows = range(1, len(frame) + 1)
         elif kind == "excel":
             require("excel", f"reading {path.name}")
+            header = source.header_row - 1   # 0-based; skip the title rows above and the rows below it
+            skipped = [*range(header), *range(header + 1, header + 1 + source.skip_rows)]
             frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=dict.fromkeys(text_columns, "str"),
-                                  **_BLANK_IS_MISSING)
-            rows = range(2, len(frame) + 2)
+                                  skiprows=skipped, **_BLANK_IS_MISSING)
+            first = source.header_row + source.skip_rows + 1
+            rows = range(first, len(frame) + first)
         else:
             frame, rows = _read_csv(path, source, role, text_columns)
     except (SourceError, MissingExtraError):
@@ -172,7 +198,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, event, make_url, text
 
     url = os.environ.get(source.sql.url_env)
     label = f"SQL source (${source.sql.url_env})"
@@ -180,20 +206,28 @@ def _read_sql(source: FileSource, role: str) -> pd.DataFrame:
         raise SourceError(label, f"environment variable {source.sql.url_env} is not set",
                           fix=f"export {source.sql.url_env}=<SQLAlchemy URL> before running; the URL never goes "
                               "into source.yaml or a notebook")
+    if ambiguous_password(url):
+        raise SourceError(label, ambiguous_password_message(source.sql.url_env),
+                          fix=f"set ${source.sql.url_env} again with the '@' in the password written as %40")
+    timeout_s = source.sql.timeout_s
     try:
-        engine = create_engine(url)
+        parsed = make_url(url)
+        engine = create_engine(url, connect_args=connect_arguments(parsed.get_backend_name(), timeout_s))
     except Exception as exc:  # a malformed URL, an unknown dialect or a driver that is not installed
         # The URL may hold a password: name the variable, never the URL (sqlalchemy's message quotes it).
         raise SourceError(label, f"the URL cannot be used ({type(exc).__name__})",
                           fix=f"set ${source.sql.url_env} to a SQLAlchemy URL such as "
                               "postgresql+psycopg://user@host/db and install its database driver") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", sqlite_deadline(timeout_s))
     try:
         with engine.connect() as connection:
             frame = pd.read_sql_query(text(source.sql.query), connection)
     except Exception as exc:
         # The URL may hold a password: name the variable, never the URL.
-        raise SourceError(label, f"the query failed ({type(exc).__name__})",
-                          fix=f"check {role}.sql.query and the database behind ${source.sql.url_env}") from None
+        raise SourceError(label, describe_failure(exc, timeout_s, parsed.password),
+                          fix=f"check {role}.sql.query, {role}.sql.timeout_s and the database behind "
+                              f"${source.sql.url_env}") from None
     finally:
         engine.dispose()
     if frame.empty:

@@ -14,18 +14,16 @@ from .config import NotifySettings, load_notify
 from .dispatch import DispatchReport, dispatch, exit_code_after
 from .message import Notice, failure_notice
 
-_REPAIR_LINE = re.compile(r"\b(recovered|repaired|stale|abandoned)\b", re.IGNORECASE)
+_REPAIR_LINE = re.compile(r"^\S+ (recovered: .*)$")   # RunLog lines: "<UTC stamp> recovered: <action>"
 
 
 def repair_facts(run_log: Path | None) -> list[str]:
-    """The lines of a ``run.log`` saying what was repaired before the run (without their timestamps)."""
+    """The ``recovered:`` lines of a ``run.log``: what the run repaired before it started (a swap left half
+    done, runs of the cycle that died and were left ``started`` in the ledger), without their timestamps."""
     if run_log is None or not Path(run_log).is_file():
         return []
-    facts = []
-    for line in Path(run_log).read_text(encoding="utf-8", errors="replace").splitlines():
-        if _REPAIR_LINE.search(line):
-            facts.append(line.split(" ", 1)[1].strip() if line[:4].isdigit() and " " in line else line.strip())
-    return facts
+    lines = Path(run_log).read_text(encoding="utf-8", errors="replace").splitlines()
+    return [match.group(1).strip() for line in lines if (match := _REPAIR_LINE.match(line))]
 
 
 def digest_notice(run) -> Notice:

@@ -6,7 +6,8 @@ nbconvert itself. After rendering, the page is scanned and refused if any script
 would still load from the network.
 
 Cells tagged ``remove-cell`` are left out entirely, cells tagged ``remove-output`` keep no output; the
-``parameters`` and papermill ``injected-parameters`` cells are always left out.
+``parameters`` and papermill ``injected-parameters`` cells are always left out, and so is everything a
+cell wrote to stderr (library warnings may name server paths; they stay in the executed notebook).
 """
 from __future__ import annotations
 
@@ -69,8 +70,12 @@ def _exporter():
 
 def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
     """Render an executed notebook to the report's HTML text (``title`` is escaped by the template)."""
-    notebook = nbformat.from_dict(notebook)  # a copy: the caller's notebook keeps its metadata
+    notebook = nbformat.from_dict(notebook)  # a copy: the caller's notebook keeps its metadata and outputs
     notebook.metadata["title"] = str(title)
+    for cell in notebook.cells:   # warnings and library chatter (server paths...) stay in the .ipynb only
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream"
+                                                            and o.get("name") == "stderr")]
     page, _ = _exporter().from_notebook_node(notebook, resources={"metadata": {"name": str(title)}})
     return page
 

@@ -79,7 +79,9 @@ def pacing_figure(customers_so_far: int, expected: float, low: float, high: floa
                   title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 2.0))
     ax.barh([0], [customers_so_far], color="#3b6ea8", label="customers so far")
-    ax.errorbar(expected, 0, xerr=[[expected - low], [high - expected]], fmt="D", color="black", capsize=5,
+    # A simulated mean can sit a hair outside its integer quantiles (2174.02 in [2174, 2174]): no negative bar.
+    ax.errorbar(expected, 0, xerr=[[max(expected - low, 0.0)], [max(high - expected, 0.0)]], fmt="D", color="black",
+                capsize=5,
                 label="expected at the deadline (90% interval)")
     if target:
         ax.axvline(target, color="#b3261e", linewidth=2, label="target")

@@ -9,6 +9,8 @@ import io
 import json
 from pathlib import Path
 
+from ..csv_output import neutralised
+
 OPEN_SCORES_FILE = "open_lead_scores.parquet"
 
 
@@ -20,7 +22,7 @@ def results_bytes(results: dict) -> bytes:
 def output_files(result, results: dict | None = None) -> dict[str, bytes]:
     """The run's data files by name, as bytes (``results`` = ``result.to_dict()`` when already made)."""
     quarantine = io.StringIO()
-    result.data.quarantine.to_csv(quarantine, index=False)
+    neutralised(result.data.quarantine).to_csv(quarantine, index=False)   # no spreadsheet formulas
     files = {"results.json": results_bytes(results if results is not None else result.to_dict()),
              "next_sla.yaml": result.proposal.yaml_text.encode("utf-8"),
              "quarantine.csv": quarantine.getvalue().encode("utf-8")}

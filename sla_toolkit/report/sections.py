@@ -99,6 +99,11 @@ def pacing_text(result) -> str:
     if p.status.value == "NOT_APPLICABLE":
         return f'<div class="sla"><p>Pacing not applicable: {esc(p.note)}</p></div>'
     target = f"{p.target_customers:,}" if p.target_customers else "no target"
+    if p.days_remaining <= 0:   # after the deadline there is nothing to project: the final result
+        verdict = "" if not p.target_customers else (
+            ": target reached" if p.customers_so_far >= p.target_customers else ": target not reached")
+        return (f'<div class="sla"><p><b>Final result</b>: {p.customers_so_far:,} customers by the deadline '
+                f"against a target of {target}{verdict}.</p></div>")
     per_day = ("–" if math.isnan(p.leads_needed_per_day) else
                "not reachable with new leads in the time left" if math.isinf(p.leads_needed_per_day) else
                f"{p.leads_needed_per_day:,.1f}")
@@ -107,7 +112,7 @@ def pacing_text(result) -> str:
             f"(from {p.simulations:,} simulations).</p><ul>"
             f"<li>{p.customers_so_far:,} customers so far; {p.expected_from_open:,.1f} expected from "
             f"{p.n_not_converted:,} leads not converted yet; {p.expected_from_new:,.1f} from leads still to arrive."
-            f"</li><li>Expected at the deadline: {p.expected_customers:,.1f} (90% interval {p.low:,.0f}–"
+            f"</li><li>Expected at the deadline: {p.expected_customers:,.1f} (90% prediction interval {p.low:,.0f}–"
             f"{p.high:,.0f}); gap to target {p.gap:,.1f}.</li>"
             f"<li>{p.days_remaining:,.0f} days left; leads needed per remaining day: {per_day} "
             f"(recent inflow {p.daily_leads:,.1f} per day).</li></ul>"
@@ -245,9 +250,11 @@ def breakdown_block(result) -> str:
             ("leads" if transition in plain else "matured leads"): rows["n_matured"].astype(int),
             "converted": rows["conversions"].astype(int),
             "rate % (95% CI)": [_ci(r, lo, hi) for r, lo, hi in zip(rows["rate"], rows["rate_low"], rows["rate_high"])],
-            "difference vs rest, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
-                                                     zip(rows["lift"], rows["lift_low"], rows["lift_high"])],
-            "p": [format_p(p) for p in rows["p_value"]],
+            "crude difference, points (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
+                                                   zip(rows["lift"], rows["lift_low"], rows["lift_high"])],
+            "adjusted, shrunk difference (95% CI)": [_ci(r, lo, hi, signed=True) for r, lo, hi in
+                                                      zip(rows["effect"], rows["effect_low"], rows["effect_high"])],
+            "p (adjusted)": [format_p(p) for p in rows["p_value"]],
             "q (BH)": [format_p(q) for q in rows["q_value"]],
             "verdict": [_VERDICT_WORDS.get(str(getattr(v, "value", v)), str(v)) for v in rows["verdict"]],
         })
@@ -255,9 +262,12 @@ def breakdown_block(result) -> str:
     b = result.breakdowns
     definition = (f"{NO_DATES}: conversions among all leads (windows and maturity are not applicable)"
                   if set(summary["transition"]) <= plain else b.rate_definition)
-    parts.append(f'<p class="muted">Rate: {esc(definition)}. Benjamini–Hochberg over {b.n_tests} '
-                 f"comparisons (q &lt; {b.alpha:g}); levels with fewer than {b.min_n} matured leads are not "
-                 "tested. Differences are associations, not proof of cause.</p></div>")
+    adjusted_for = next((str(a) for a in summary["adjusted_for"] if isinstance(a, str)), "nothing")
+    parts.append(f'<p class="muted">Rate: {esc(definition)}. Verdicts rest on a binomial model adjusted '
+                 f"for {esc(adjusted_for)}; the adjusted difference is shrunk across levels (empirical Bayes) "
+                 f"because the largest differences are overstated. Benjamini–Hochberg over {b.n_tests} "
+                 f"comparisons (q &lt; {b.alpha:g}) and a practical minimum difference; levels with fewer than "
+                 f"{b.min_n} matured leads are not tested. Differences are associations, not proof of cause.</p></div>")
     return "".join(parts)
 
 

@@ -98,6 +98,11 @@ def test_a_bad_as_of_parameter_gives_exit_2_before_any_kernel_and_keeps_the_good
                  "--out", str(run["out"]), "-p", "as_of=1990-01-01"])
     assert code == 2
     err = capsys.readouterr().err
+    assert "as_of: set by the runner, not by -p or a parameters file; use --as-of" in err and "Traceback" not in err
+    code = main(["run", "--sla", str(campaign / "sla.yaml"), "--source", str(campaign / "source.yaml"),
+                 "--out", str(run["out"]), "--as-of", "1990-01-01"])
+    assert code == 2
+    err = capsys.readouterr().err
     assert "before the period start" in err and "Traceback" not in err
     assert not [p for p in (run["out"] / run["slug"]).iterdir() if ".failed-" in p.name]
     assert {p.name: p.read_bytes() for p in run["folder"].iterdir()} == before
@@ -131,3 +136,34 @@ def test_unknown_parameter_is_rejected_before_a_kernel_starts(run, campaign, cap
     assert code == 2
     err = capsys.readouterr().err
     assert "colour: unknown parameter; valid names: sla_path, source_path, as_of, cycle_id, output_dir" in err
+
+
+def test_a_lead_file_replaced_while_the_notebooks_run_fails_the_run_and_reports_nothing(campaign, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """The export lands mid-run (after the first notebook): exit 1 naming the file, no report folder, so no
+    results.json and pacing.json on different inputs can exist; the ledger says failed."""
+    import sqlite3
+
+    from sla_toolkit import runner
+
+    folder = tmp_path / "campaign"
+    shutil.copytree(campaign, folder)
+    real = runner.execute_notebook
+
+    def execute_then_replace(input_path, output_path, parameters, **options):
+        executed = real(input_path, output_path, parameters, **options)
+        leads = folder / "leads.csv"
+        leads.write_text("\n".join(leads.read_text().splitlines()[:1001]) + "\n")
+        return executed
+
+    monkeypatch.setattr(runner, "execute_notebook", execute_then_replace)
+    out = tmp_path / "reports"
+    code = main(["run", "--sla", str(folder / "sla.yaml"), "--source", str(folder / "source.yaml"),
+                 "--out", str(out), "-p", "fit_models=false"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"input {(folder / 'leads.csv').resolve()} changed" in err and "nothing was reported" in err
+    runs = [p for p in (out / load_spec(folder / "sla.yaml").slug).iterdir() if p.is_dir()]
+    assert len(runs) == 1 and ".failed-" in runs[0].name                # nothing was committed as a report
+    with sqlite3.connect(out / "history.sqlite") as db:
+        assert db.execute("select status from runs").fetchall() == [("failed",)]

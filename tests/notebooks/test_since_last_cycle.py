@@ -62,7 +62,7 @@ def test_fourth_report_says_the_adjustment_was_followed_by_the_improvement(cycle
     page = (cycles["report"] / "report.html").read_text()
     assert "Since last cycle" in page and "proposal was adopted as proposed" in page
     sentence = next(item.split("</li>")[0] for item in page.split("<li>")
-                    if "rate sql-&gt;customer (flagged" in item)
+                    if "SQL → customer conversion (flagged" in item)
     assert "the adjustment was followed by an improvement" in sentence and "95% CI" in sentence
     assert "not proof that the adjustment caused it" in sentence
 

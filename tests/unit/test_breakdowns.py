@@ -8,6 +8,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
@@ -17,13 +18,15 @@ from sla_toolkit.spec import spec_from_dict
 matplotlib.use("Agg")
 
 
-def make_spec(stages=("lead", "customer"), min_n=30, windows=None, alpha=0.05, min_effect=0.0):
+def make_spec(stages=("lead", "customer"), min_n=30, windows=None, alpha=0.05, min_effect=0.0,
+              min_effect_relative=0.0):
     funnel = {"stages": list(stages)}
     if windows:
         funnel["windows_days"] = windows
     return spec_from_dict({"name": "t", "period": {"start": "2024-01-01", "end": "2024-12-31"}, "funnel": funnel,
                            "channel_column": "channel",
-                           "analysis": {"min_n": min_n, "alpha": alpha, "min_effect": min_effect}})
+                           "analysis": {"min_n": min_n, "alpha": alpha, "min_effect": min_effect,
+                                        "min_effect_relative": min_effect_relative}})
 
 
 def flag_leads(groups: dict[str, tuple[int, int]], stages=("lead", "customer")) -> pd.DataFrame:
@@ -60,11 +63,17 @@ def test_hand_computed_rates_tests_and_bh():
     assert s.loc["A", "lift"] == pytest.approx(0.3 - 10 / 70)
     low, high = proportion_confint(12, 40, alpha=0.05, method="wilson")
     assert (s.loc["A", "rate_low"], s.loc["A", "rate_high"]) == (pytest.approx(low), pytest.approx(high))
-    p_a, p_b = z_p_value(12, 40, 10, 70), z_p_value(9, 60, 13, 50)
-    assert s.loc["A", "p_value"] == pytest.approx(p_a, rel=1e-9)
-    assert s.loc["B", "p_value"] == pytest.approx(p_b, rel=1e-9)
+    assert s.loc["A", "crude_p_value"] == pytest.approx(z_p_value(12, 40, 10, 70), rel=1e-9)
+    assert s.loc["B", "crude_p_value"] == pytest.approx(z_p_value(9, 60, 13, 50), rel=1e-9)
     assert s.loc["A", "test"] == ComparisonTest.TWO_PROPORTION_Z
-    assert s.loc["A", "p_value"] == pytest.approx(proportions_ztest([12, 10], [40, 70])[1], rel=1e-9)
+    assert s.loc["A", "crude_p_value"] == pytest.approx(proportions_ztest([12, 10], [40, 70])[1], rel=1e-9)
+    # nothing to adjust for (flags only, one column): the verdict's p is the logistic Wald test of level vs rest
+    p_a, p_b = (sm.Logit(y, sm.add_constant(x)).fit(disp=0).pvalues[1]
+                for y, x in (([1] * 12 + [0] * 28 + [1] * 10 + [0] * 60, [1] * 40 + [0] * 70),
+                             ([1] * 9 + [0] * 51 + [1] * 13 + [0] * 37, [1] * 60 + [0] * 50)))
+    assert s.loc["A", "p_value"] == pytest.approx(p_a, rel=1e-6)
+    assert s.loc["B", "p_value"] == pytest.approx(p_b, rel=1e-6)
+    assert s.loc["A", "adjusted_lift"] == pytest.approx(0.3 - 10 / 70, rel=1e-6)
     # BH over the two tested comparisons: larger p keeps its value, smaller is min(2p, larger).
     small, large = sorted([p_a, p_b])
     expected_q = {p_a: min(2 * small, large) if p_a == small else large,
@@ -84,7 +93,9 @@ def test_fisher_exact_for_small_expected_counts_and_verdicts():
     leads = flag_leads({"A": (300, 60), "B": (300, 57), "D": (25, 0)})
     s = breakdowns(leads, make_spec(min_n=25), as_of=None).summary.set_index("level")
     assert s.loc["D", "test"] == ComparisonTest.FISHER_EXACT           # expected conversions 25 * 117/625 < 5
+    # no conversion in D: the adjusted model is separated, so the crude (Fisher) comparison stands
     assert s.loc["D", "p_value"] == pytest.approx(fisher_exact([[0, 25], [117, 483]]).pvalue)
+    assert s.loc["D", "adjusted_for"].startswith("nothing (adjusted model could not be fitted")
     assert s.loc["D", "verdict"] == Verdict.BELOW_REST
     assert s.loc["A", "verdict"] == Verdict.NO_EVIDENCE
     assert s.loc["D", "lift_high"] < 0 < s.loc["A", "lift_high"]
@@ -157,12 +168,12 @@ def test_renders_as_dict_html_and_plot():
 
 @pytest.mark.slow
 def test_null_data_bh_controls_false_flags_unlike_uncorrected_tests():
-    """8 channels x 3 transitions with no true differences, 200 seeds."""
+    """8 channels x 3 transitions with no true differences, 60 seeds (each comparison is a GLM fit now)."""
     stages = ("lead", "mql", "sql", "customer")
     spec = spec_from_dict({"name": "null", "period": {"start": "2024-01-01", "end": "2024-12-31"},
                            "funnel": {"stages": list(stages)}})
     channels = np.array([f"ch{i}" for i in range(8)])
-    n, seeds = 2400, 200
+    n, seeds = 2400, 60
     any_bh, any_raw = 0, 0
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
@@ -180,7 +191,7 @@ def test_null_data_bh_controls_false_flags_unlike_uncorrected_tests():
         any_raw += bool((s["p_value"] < 0.05).any())
     share_bh, share_raw = any_bh / seeds, any_raw / seeds
     allowance = 0.05 + 2 * math.sqrt(0.05 * 0.95 / seeds)
-    print(f"\nnull data, 200 seeds, 24 comparisons each: any flag after BH {share_bh:.1%} "
+    print(f"\nnull data, {seeds} seeds, 24 comparisons each: any flag after BH {share_bh:.1%} "
           f"(limit {allowance:.1%}); any p < 0.05 without correction {share_raw:.1%}")
     assert share_bh <= allowance
     assert share_raw >= 0.4

@@ -69,7 +69,9 @@ def test_planted_effects_are_found_and_nothing_else(seed):
 
 @pytest.mark.slow
 def test_aa_data_gives_channel_or_segment_findings_in_at_most_5_percent_of_seeds():
-    seeds = range(200)
+    # 40 seeds here (every comparison is a GLM fit); 200 seeds with drift and a late channel in
+    # studies/comparisons.py aa
+    seeds = range(40)
     flagged = 0
     for seed in seeds:
         campaign = generate_campaign(GeneratorSettings.null(seed, n_channels=8, expected_leads=3_000))

@@ -15,7 +15,8 @@ ISSUE_RUNTIME = {"pandas", "numpy", "statsmodels", "scikit-learn", "matplotlib",
                  "nbconvert", "pydantic", "pandera", "pyyaml", "sqlalchemy", "jinja2"}
 ISSUE_TEST = {"pytest", "hypothesis", "psycopg"}
 # issue [11]: parts only some users need are extras, and the test extra holds every one of them
-EXTRAS = {"parquet": {"pyarrow"}, "excel": {"openpyxl"}, "lab": {"jupyterlab", "jupytext"}, "postgres": {"psycopg"}}
+# (pyarrow became core: every run writes open_lead_scores.parquet; the [parquet] extra is kept as an alias)
+EXTRAS = {"excel": {"openpyxl"}, "lab": {"jupyterlab", "jupytext"}, "postgres": {"psycopg"}}
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython"}
 

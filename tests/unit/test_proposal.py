@@ -62,3 +62,26 @@ def test_channel_mix_moves_within_the_bound():
     assert after["email"] < 0.3 and after["paid_search"] > 0.5 and after["social"] == 0.2
     assert math.isclose(sum(after.values()), 1.0, abs_tol=1e-9)
     assert "hypothesis" in proposal.yaml_text
+
+
+HOSTILE_CHANNELS = {"paid\nsearch: 1\nobjectives: {customers: 1}": 500, "email: x # y": 300,
+                    "so'ci\"al\r\n- z": 150, "#\u2028tab\there": 50}
+
+
+def test_hostile_level_names_cannot_add_keys_or_break_the_file(tmp_path):
+    """next_sla.yaml comes from a YAML emitter: names with newlines, colons and quotes round-trip as data."""
+    worked, adjust = list(HOSTILE_CHANNELS)[:2]
+    proposal = _proposal([_finding(FindingKind.WORKED, f"breakdown:channel={worked}:mql->customer", "breakdown"),
+                          _finding(FindingKind.ADJUST, f"breakdown:channel={adjust}:mql->customer", "breakdown")],
+                         counts=HOSTILE_CHANNELS)
+    path = tmp_path / "next_sla.yaml"
+    path.write_text(proposal.yaml_text, encoding="utf-8")
+    loaded = load_spec(path)
+    assert loaded == proposal.spec
+    assert set(loaded.channel_mix) == set(HOSTILE_CHANNELS)
+    assert loaded.objectives.customers == 120                 # the planted "objectives" key stayed text
+    assert loaded.channel_mix[worked] > 0.5 and loaded.channel_mix[adjust] < 0.3
+    header = [line for line in proposal.yaml_text.splitlines() if line.startswith("#")]
+    assert any("channel_mix" in line for line in header)
+    assert all(line.startswith("#") or ":" in line or line.startswith(("  ", "- ", "? ")) or line == ""
+               for line in proposal.yaml_text.splitlines())

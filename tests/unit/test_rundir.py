@@ -23,9 +23,15 @@ def _good_run(out_root: Path, text: str) -> Path:
 
 def test_path_components():
     assert check_path_component("2025-q1", "cycle id") == "2025-q1"
-    for bad in ["../etc", "a/b", ".hidden", "", "x.failed-1", "c.lock", "a b"]:
+    for bad in ["../etc", "a/b", ".hidden", "", "a b"]:
         with pytest.raises(ParameterError, match="cannot be used as a folder name"):
             check_path_component(bad, "cycle id")
+    for bad in ["x.failed-1", "c.lock", "q1.old-2", "q1.tmp-x"]:
+        with pytest.raises(ParameterError, match="reserve for failed, previous and unfinished runs"):
+            check_path_component(bad, "cycle id")
+    with pytest.raises(ParameterError, match="is 101 characters long; use at most 100"):
+        check_path_component("a" * 101, "cycle id")
+    assert check_path_component("a" * 100, "cycle id") == "a" * 100
 
 
 def test_commit_moves_the_finished_folder_into_place(tmp_path):

@@ -99,5 +99,5 @@ def test_an_input_replaced_after_the_read_fails_the_run_before_any_notebook(camp
 def test_runner_owned_parameters_are_refused(campaign, tmp_path):
     from sla_toolkit.errors import ParameterError
 
-    with pytest.raises(ParameterError, match="snapshot: set by sla-toolkit run itself"):
+    with pytest.raises(ParameterError, match="snapshot: set by the runner"):
         prepare_cycle_run(_request(campaign, tmp_path, "snapshot=other.pkl"))
