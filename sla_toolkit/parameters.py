@@ -176,10 +176,11 @@ def parameter_problems(declared: Mapping[str, ParameterInfo], given: Mapping[str
     return normalised, problems
 
 
-def _raise_problems(origin: str, problems: list[str]) -> None:
+def _raise_problems(origin: str, problems: list[str], what: str = "parameter problem") -> None:
+    """Raise one :class:`ParameterError` listing every problem (``what`` names one of them)."""
     if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        error = ParameterError(f"{origin}: {len(problems)} parameter {noun}:\n"
+        noun = what if len(problems) == 1 else f"{what}s"
+        error = ParameterError(f"{origin}: {len(problems)} {noun}:\n"
                                + "\n".join(f"  - {p}" for p in problems))
         error.problems = problems
         raise error

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 from .bundled import notebook_path
-from .errors import ParameterError
 from .history import History, recorded_run
 from .history.recording import RunRecording, warn_on_stderr
 from .history.repair import repair_cycle
@@ -26,7 +25,7 @@ from .history.trend import past_cycles
 from .io import load_leads
 from .io.gate import enforce_quarantine_share
 from .io.mapping import load_mapping
-from .parameters import inspect_parameters, parse_cli_parameters, read_parameters_file
+from .parameters import _raise_problems, inspect_parameters, parse_cli_parameters, read_parameters_file
 from .runner import RunOutcome, RunPlan, run_notebooks
 from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
@@ -139,12 +138,7 @@ def refuse_runner_owned(names: list[str], origin: str) -> None:
     folder, title and pacing.json, or be written outside ``--out``)."""
     problems = [f"{name}: set by the runner, not by -p or a parameters file; use {RUNNER_OWNED[name]}"
                 for name in names if name in RUNNER_OWNED]
-    if problems:
-        noun = "parameter" if len(problems) == 1 else "parameters"
-        error = ParameterError(f"{origin}: {len(problems)} runner-owned {noun}:\n"
-                               + "\n".join(f"  - {p}" for p in problems))
-        error.problems = problems
-        raise error
+    _raise_problems(origin, problems, what="runner-owned parameter")
 
 
 def plan_cycle_run(request: CycleRunRequest) -> RunPlan:
