@@ -28,8 +28,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from scipy.stats import norm
 
 MAX_WEEKLY_COHORTS = 26
 NO_COHORT = "(none)"
@@ -72,6 +70,8 @@ def adjusted_level_effects(frame: pd.DataFrame, column: str, levels: list[str], 
         else pd.DataFrame(index=grouped.index)
     successes, trials = grouped["sum"].to_numpy(float), grouped["count"].to_numpy(float)
     fits = {level: _fit_one(grouped[column].to_numpy() == level, base, successes, trials) for level in levels}
+    from scipy.stats import norm   # deferred: heavy, not needed to show results
+
     z = norm.ppf(0.5 + confidence / 2)
     betas = np.array([fits[level][0] for level in levels])
     ses = np.array([fits[level][1] for level in levels])
@@ -123,6 +123,8 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
 
 def _points(eta: np.ndarray, weight: np.ndarray, beta: float):
     """Function turning a log-odds effect into points on the level's own leads."""
+    from scipy.special import expit   # deferred: heavy, not needed to show results
+
     eta_rest = eta - beta
 
     def to_points(effect: float) -> float:

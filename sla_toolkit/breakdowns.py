@@ -28,9 +28,6 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact, norm
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from .adjusted import ADJUSTED_COLUMNS, NO_COHORT, adjusted_level_effects, creation_cohorts
 from .errors import Reason
@@ -210,6 +207,8 @@ def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confi
     n_rest, k_rest = n.sum() - n, k.sum() - k
     with np.errstate(invalid="ignore", divide="ignore"):
         rate, rate_rest = np.where(n > 0, k / n, np.nan), np.where(n_rest > 0, k_rest / n_rest, np.nan)
+    from statsmodels.stats.proportion import proportion_confint   # deferred: heavy, not needed to show results
+
     low, high = proportion_confint(k, np.maximum(n, 1), alpha=1 - confidence, method="wilson")
     enough = (n >= min_n) & (n_rest >= min_n)
     single = size < 2
@@ -234,6 +233,9 @@ def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confi
 
 def _two_proportion(k, n, k_rest, n_rest, alpha: float) -> dict[str, np.ndarray]:
     """Lift with a Newcombe interval; p-value of the pooled z test, or Fisher's exact test for small expected counts."""
+    from scipy.stats import fisher_exact, norm
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     low, high = confint_proportions_2indep(k, n, k_rest, n_rest, method="newcomb", compare="diff", alpha=alpha)
     pooled = (k + k_rest) / (n + n_rest)
     expected = np.minimum.reduce([n * pooled, n * (1 - pooled), n_rest * pooled, n_rest * (1 - pooled)])
@@ -267,6 +269,8 @@ def _with_fdr(table: pd.DataFrame, alpha: float, min_effect: float, min_effect_r
     for text in ("test", "verdict", "reason", "adjusted_for"):
         table[text] = table[text].astype(object)
     if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
         table.loc[tested, "q_value"] = multipletests(table.loc[tested, "p_value"].to_numpy(float), alpha=alpha,
                                                      method="fdr_bh")[1]
         table["min_effect"] = minimum_effect(table["rate_rest"], min_effect, min_effect_relative)

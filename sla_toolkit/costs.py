@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats import rates as poisson_rates
 
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -73,6 +72,8 @@ def channel_costs(leads: pd.DataFrame, spend: pd.DataFrame, spec: SlaSpec) -> Ch
 
 
 def _cost_interval(name: str, amount: float, count: int, alpha: float) -> dict[str, float]:
+    from statsmodels.stats import rates as poisson_rates   # deferred: heavy, not needed to show results
+
     if count == 0:
         return {name: np.inf, f"{name}_low": float(amount / poisson_rates.confint_poisson(0, 1.0, method="exact-c",
                                                                                 alpha=alpha)[1]),
@@ -83,6 +84,8 @@ def _cost_interval(name: str, amount: float, count: int, alpha: float) -> dict[s
 
 
 def _compare(count: int, spend: float, rest_count: int, rest_spend: float) -> float:
+    from statsmodels.stats import rates as poisson_rates
+
     if min(count, rest_count) < MIN_CUSTOMERS_TO_COMPARE or spend <= 0 or rest_spend <= 0:
         return float("nan")
     return float(poisson_rates.test_poisson_2indep(count, spend, rest_count, rest_spend, method="score").pvalue)

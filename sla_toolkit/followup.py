@@ -19,8 +19,6 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from .errors import Reason
 from .outcomes import as_of_view, transition_outcomes
@@ -177,6 +175,9 @@ def _association(view, states, spec: SlaSpec, as_of) -> ResponseAssociation | No
     if n1 == 0 or n2 == 0:
         return ResponseAssociation(f"{stage}->{outcome}", within, late, float("nan"), float("nan"), float("nan"),
                                    float("nan"), reason=Reason.SINGLE_LEVEL)
+    from scipy import stats as scipy_stats   # deferred: heavy, not needed to show results
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     p_value = float(scipy_stats.fisher_exact([[a, n1 - a], [b, n2 - b]]).pvalue)
     low, high = confint_proportions_2indep(a, n1, b, n2, method="newcomb", compare="diff", alpha=1 - confidence)
     sufficient = min(n1, n2) >= spec.analysis.min_n

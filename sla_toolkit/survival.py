@@ -22,8 +22,6 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-from statsmodels.duration.survfunc import SurvfuncRight
 
 from .errors import Reason
 from .outcomes import as_of_view, lost_mask, transition_outcomes
@@ -141,6 +139,8 @@ def fit_km(duration, event) -> SurvfuncRight | None:
     keep = np.isfinite(duration)
     if not keep.any():
         return None
+    from statsmodels.duration.survfunc import SurvfuncRight   # deferred: heavy, not needed to show results
+
     return SurvfuncRight(duration[keep], np.asarray(event, dtype=float)[keep])
 
 
@@ -156,6 +156,8 @@ def km_conversion_at(survival: SurvfuncRight, times, confidence: float = 0.95) -
     index = np.searchsorted(survival.surv_times, times, side="right")
     surv = np.r_[1.0, survival.surv_prob][index]
     se = np.r_[0.0, survival.surv_prob_se][index]
+    from scipy import stats as scipy_stats
+
     z = scipy_stats.norm.ppf(0.5 + confidence / 2)
     usable = (surv > 0) & (surv < 1) & np.isfinite(se) & (se > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -352,6 +354,8 @@ def _median_with_interval(sorted_values: np.ndarray, confidence: float) -> tuple
     n = sorted_values.size
     if n == 0:
         return float("nan"), float("nan"), float("nan")
+    from scipy import stats as scipy_stats
+
     k = int(scipy_stats.binom.ppf((1 - confidence) / 2, n, 0.5))  # lower rank, 0-based after the shift below
     low = sorted_values[max(k - 1, 0)] if k >= 1 else float("nan")
     high = sorted_values[n - k] if k >= 1 else float("nan")

@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from ..check_labels import format_value, transition_label
 from ..pacing import PREDICTION_CONFIDENCE
@@ -67,6 +65,8 @@ def _test_family(inputs: FindingInputs) -> dict[str, float]:
     if not p_values:
         return {}
     keys = list(p_values)
+    from statsmodels.stats.multitest import multipletests   # deferred: heavy, not needed to show results
+
     _, q_values, _, _ = multipletests([p_values[k] for k in keys], alpha=inputs.spec.analysis.alpha,
                                       method="fdr_bh")
     return dict(zip(keys, map(float, q_values)))
@@ -78,6 +78,8 @@ def _check_p_value(row: dict) -> float:
         return float("nan")
     if row.get("kind") != "rate" or any(_nan(row.get(k)) for k in ("estimate", "low", "high", "target")):
         return float("nan")
+    from scipy import stats as sps
+
     se = (float(row["high"]) - float(row["low"])) / (2 * sps.norm.ppf(0.975))
     if se <= 0:
         return float("nan")

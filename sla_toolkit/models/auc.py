@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm, rankdata
 
 
 def delong_auc(outcome: np.ndarray, score: np.ndarray) -> tuple[float, float]:
@@ -18,6 +17,8 @@ def delong_auc(outcome: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     m, n = len(positives), len(negatives)
     if m < 2 or n < 2:
         raise ValueError(f"DeLong needs at least 2 converters and 2 non-converters, got {m} and {n}")
+    from scipy.stats import rankdata   # deferred: heavy, not needed to show results
+
     pooled_ranks = rankdata(np.concatenate([positives, negatives]))
     above = (pooled_ranks[:m] - rankdata(positives)) / n           # per converter
     below = 1.0 - (pooled_ranks[m:] - rankdata(negatives)) / m     # per non-converter
@@ -28,5 +29,7 @@ def delong_auc(outcome: np.ndarray, score: np.ndarray) -> tuple[float, float]:
 
 def auc_interval(auc: float, std_err: float, confidence: float = 0.95) -> tuple[float, float]:
     """Normal-approximation interval, clipped to [0, 1]."""
+    from scipy.stats import norm
+
     half = norm.ppf(0.5 + confidence / 2) * std_err
     return max(0.0, auc - half), min(1.0, auc + half)

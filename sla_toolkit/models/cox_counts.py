@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 # Above this many pattern × event-time cells the count fit is no cheaper than PHReg on every row.
 MAX_CELLS = 5_000_000
@@ -71,9 +70,13 @@ class CountCoxFit:
 
     @property
     def pvalues(self) -> np.ndarray:
+        from scipy.stats import norm
+
         return 2 * norm.sf(np.abs(self.params / self.bse))
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        from scipy.stats import norm
+
         z = norm.ppf(1 - alpha / 2)
         return np.column_stack([self.params - z * self.bse, self.params + z * self.bse])
 
