@@ -124,10 +124,16 @@ def funnel_summary(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp | Non
 
 def cohort_labels(created_at: pd.Series, frequency: str) -> pd.Series:
     """Cohort of each lead: ``YYYY-MM`` for months, the Monday ``YYYY-MM-DD`` for weeks."""
+    days = created_at.dt.normalize()
+    # format each distinct day once, not each lead (a million leads fall on a few hundred days)
+    codes, uniques = pd.factorize(days, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=days.dtype)
     if frequency == "month":
-        return created_at.dt.strftime("%Y-%m")
-    week_start = created_at.dt.normalize() - pd.to_timedelta(created_at.dt.day_of_week, unit="D")
-    return week_start.dt.strftime("%Y-%m-%d")
+        text = distinct.dt.strftime("%Y-%m")
+    else:
+        text = (distinct - pd.to_timedelta(distinct.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    text = pd.concat([text, pd.Series([None], dtype=text.dtype)], ignore_index=True)   # code -1: no date
+    return pd.Series(text.to_numpy()[codes], index=created_at.index, dtype=text.dtype, name=created_at.name)
 
 
 def _cohort_table(leads: pd.DataFrame, spec: SlaSpec, notes: list[str]) -> pd.DataFrame:

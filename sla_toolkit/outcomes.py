@@ -26,7 +26,8 @@ def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.Da
     Flag-only stages (no timestamp) cannot be replayed and are kept as they are.
     """
     as_of = pd.Timestamp(as_of)
-    view = leads
+    if not _anything_after(leads, spec, as_of):
+        return leads.copy(deep=False)   # nothing to undo (the pipeline has already cut at as_of): no copy
     if "created_at" in leads and leads["created_at"].notna().any():
         view = leads.loc[leads["created_at"].isna() | (leads["created_at"] <= as_of)].copy()
     else:
@@ -49,6 +50,12 @@ def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.Da
         if optional in view:
             view.loc[view[optional] > as_of, optional] = pd.NaT
     return view
+
+
+def _anything_after(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> bool:
+    """True when any date :func:`as_of_view` looks at is later than ``as_of``."""
+    columns = ["created_at", *(stage_column(s) for s in spec.funnel.stages[1:]), "lost_at", "first_touch_at"]
+    return any(bool((leads[c] > as_of).any()) for c in dict.fromkeys(columns) if c in leads)
 
 
 def lost_mask(leads: pd.DataFrame, spec: SlaSpec | None = None) -> pd.Series:

@@ -45,3 +45,34 @@ def test_level_labels_per_level_equal_labels_per_row(series):
     per_row = series.astype(object).where(series.notna(), MISSING_LEVEL).map(str).astype(object)
     labels = level_labels(series)
     assert labels.equals(per_row) and labels.dtype == per_row.dtype and labels.name == per_row.name
+
+
+@pytest.mark.parametrize("frequency", ["month", "week"])
+def test_cohort_labels_per_day_equal_labels_per_lead(frequency):
+    from sla_toolkit.funnel import cohort_labels
+
+    rng = np.random.default_rng(0)
+    created = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400 * 86400, 100_000), unit="s"),
+                        name="created_at").astype("datetime64[us]")
+    created[::13] = pd.NaT
+    created.index = created.index * 3
+    if frequency == "month":
+        per_lead = created.dt.strftime("%Y-%m")
+    else:
+        per_lead = (created.dt.normalize() - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    assert cohort_labels(created, frequency).equals(per_lead)
+
+
+def test_as_of_view_without_later_dates_is_the_table_and_never_writes_through():
+    from sla_toolkit.datasets import GeneratorSettings, generate_campaign
+    from sla_toolkit.outcomes import as_of_view
+
+    campaign = generate_campaign(GeneratorSettings().with_expected_leads(2000))
+    leads, spec = campaign.leads, campaign.spec
+    latest = max(leads[c].max() for c in leads.columns if c.endswith("_at"))
+    view = as_of_view(leads, spec, latest)
+    assert view.equals(leads) and view is not leads
+    view["channel"] = "changed"
+    assert (leads["channel"] != "changed").all()
+    earlier = as_of_view(leads, spec, latest - pd.Timedelta(days=30))
+    assert len(earlier) < len(leads)
