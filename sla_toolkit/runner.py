@@ -8,10 +8,11 @@ import math
 import sys
 import time
 import traceback
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import nbformat
 
@@ -60,6 +61,27 @@ def _kernel_manager_logging_to(log_path: Path) -> type:
     return KernelLogManager
 
 
+@contextmanager
+def shared_kernel(cwd: Path, log_path: Path) -> Iterator[Any]:
+    """One ``python3`` kernel for every notebook of a run, shut down at the end, also on failure.
+
+    Starting a kernel and importing the report stack costs seconds; the notebooks of one run render
+    the same snapshot, so the second reuses what the first imported. The kernel's stderr goes to
+    ``log_path`` (``run.log``).
+    """
+    from jupyter_core.utils import run_sync
+
+    manager = _kernel_manager_logging_to(log_path)(kernel_name=KERNEL_NAME)
+    run_sync(manager.start_kernel)(cwd=str(cwd))
+    try:
+        yield manager
+    finally:
+        try:
+            run_sync(manager.shutdown_kernel)(now=True)
+        except RuntimeError:   # already dead (a failed notebook killed it)
+            pass
+
+
 def _interactive() -> bool:
     return sys.stderr.isatty()
 
@@ -76,14 +98,14 @@ def _cell_timeout(timeout_s: float | None, deadline: float | None) -> Callable[[
 
 def execute_notebook(input_path: Path | str, output_path: Path | str, parameters: Mapping[str, Any],
                      *, timeout_s: float | None, cwd: Path | str, progress: bool = True,
-                     deadline: float | None = None) -> nbformat.NotebookNode:
+                     deadline: float | None = None, kernel: Any = None) -> nbformat.NotebookNode:
     """Validate ``parameters``, then execute the notebook with papermill in the ``python3`` kernel.
 
     The kernel is this interpreter's: the ``python3`` spec of a virtualenv runs ``python``, which
     jupyter_client replaces with ``sys.executable``. The notebook is saved after every cell, so
     a failure keeps everything executed so far. ``timeout_s`` applies to each cell; ``deadline`` (a
     ``time.monotonic()`` value: the notebook's or the run's time budget) cuts every cell's limit to the
-    time left.
+    time left. ``kernel``: a started kernel manager (:func:`shared_kernel`) to run in instead of a new kernel.
 
     Raises
     ------
@@ -99,13 +121,14 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
     normalised = validate_parameters(input_path, parameters)
     failure = FailureSummary(step="execute", error_name="", error_value="", notebook=output_path.stem,
                              notebook_path=str(input_path), executed_notebook=str(output_path))
+    kernel_options = {"km": kernel} if kernel is not None else \
+        {"kernel_manager_class": _kernel_manager_logging_to(output_path.parent / LOG_FILE)}
     try:
         return papermill.execute_notebook(
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
             timeout_func=_cell_timeout(timeout_s, deadline),
-            progress_bar=progress and _interactive(), log_output=False,
-            kernel_manager_class=_kernel_manager_logging_to(output_path.parent / LOG_FILE))
+            progress_bar=progress and _interactive(), log_output=False, **kernel_options)
     except papermill.PapermillExecutionError as exc:
         failure = dataclasses.replace(failure, error_name=exc.ename, error_value=exc.evalue,
                                       traceback="\n".join(exc.traceback))
@@ -295,22 +318,28 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
             for check in plan.checks:
                 step = "check inputs"
                 check("between the read and the notebooks")
-            for number, job in enumerate(plan.notebooks, start=1):
-                step = f"execute {job.name}"
-                log.write(f"notebook {job.name}: start {job.path} "
-                          f"parameters={json.dumps(parameters[job.name], default=str)}")
-                if plan.progress:
-                    print(f"[{number}/{len(plan.notebooks)}] executing {job.name} ...", file=sys.stderr, flush=True)
-                deadline = min((d for d in (run_deadline, None if plan.notebook_timeout_s is None else
-                                            time.monotonic() + plan.notebook_timeout_s) if d is not None),
-                               default=None)
-                with log.timed(f"notebook {job.name}", durations):
-                    execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
-                                     timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress,
-                                     deadline=deadline)
-                if plan.progress:
-                    print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
-                          f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr, flush=True)
+            step = f"execute {plan.notebooks[0].name}"
+            with ExitStack() as kernel_scope:
+                with log.timed("start kernel", durations):
+                    kernel = kernel_scope.enter_context(shared_kernel(folder.path, folder.path / LOG_FILE))
+                for number, job in enumerate(plan.notebooks, start=1):
+                    step = f"execute {job.name}"
+                    log.write(f"notebook {job.name}: start {job.path} "
+                              f"parameters={json.dumps(parameters[job.name], default=str)}")
+                    if plan.progress:
+                        print(f"[{number}/{len(plan.notebooks)}] executing {job.name} ...", file=sys.stderr,
+                              flush=True)
+                    deadline = min((d for d in (run_deadline, None if plan.notebook_timeout_s is None else
+                                                time.monotonic() + plan.notebook_timeout_s) if d is not None),
+                                   default=None)
+                    with log.timed(f"notebook {job.name}", durations):
+                        execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
+                                         timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress,
+                                         deadline=deadline, kernel=kernel)
+                    if plan.progress:
+                        print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
+                              f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr,
+                              flush=True)
             fault_point("executed")
             step = "export report.html"
             report = plan.report_job

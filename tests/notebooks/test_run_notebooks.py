@@ -1,6 +1,7 @@
 """Papermill runs of small fixture notebooks through the runner: report, failures, parameters, timeouts."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -38,7 +39,7 @@ def test_run_folder_holds_every_output(good_run):
     # extras are written in order after execution and export; a callable sees the folder at its turn
     assert (run_dir / "files_before_extras.txt").read_text().splitlines() == [
         "kernel_executable.txt", "report.html", "report.ipynb", "results.json", "run.log"]
-    assert set(good_run.durations_s) == {"notebook report", "export report.html from report"}
+    assert set(good_run.durations_s) == {"start kernel", "notebook report", "export report.html from report"}
 
 
 def test_notebook_ran_in_this_venv_with_the_run_folder_as_working_directory(good_run):
@@ -163,12 +164,13 @@ def fake_execution(monkeypatch):
     """Replace kernel execution; record calls and write a small 'executed' notebook per call."""
     calls = []
 
-    def fake(input_path, output_path, parameters, *, timeout_s, cwd, progress=True, deadline=None):
+    def fake(input_path, output_path, parameters, *, timeout_s, cwd, progress=True, deadline=None, kernel=None):
         calls.append((input_path.name, dict(parameters), timeout_s, cwd))
         cell = nbformat.v4.new_code_cell("frame")
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{output_path.stem}</p>"})]
         nbformat.write(nbformat.v4.new_notebook(cells=[cell]), output_path)
     monkeypatch.setattr("sla_toolkit.runner.execute_notebook", fake)
+    monkeypatch.setattr("sla_toolkit.runner.shared_kernel", lambda cwd, log_path: contextlib.nullcontext())
     return calls
 
 

@@ -11,6 +11,7 @@ start per run would make the twelve kills slow; papermill itself is tested by th
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ def main(argv: list[str], *, in_process: bool = False) -> int:
             mock.patch.object(runs, "PACING_NOTEBOOK", TINY_NOTEBOOK):
         if not in_process:
             return cli.main(argv)
-        with mock.patch.object(runner, "execute_notebook", _execute_here):
+        with mock.patch.object(runner, "execute_notebook", _execute_here), \
+                mock.patch.object(runner, "shared_kernel", lambda cwd, log_path: contextlib.nullcontext()):
             return cli.main(argv)
 
 
