@@ -86,7 +86,7 @@ def test_report_has_its_charts_contents_and_closed_analyst_sections(run):
     nav = page[page.index('<nav class="sla-toc"'):page.index("</nav>")]
     assert nav.count("<a ") >= 10 and 'href="#Funnel"' in nav
     for caption in ("customers so far; by", "How many leads reached each stage", "each dot is a segment",
-                    "odds ratios of converting: right of the dashed line", "the dashed line is the agreed window"):
+                    "Odds ratios of converting: right of the dashed line", "the dashed line is the agreed window"):
         assert caption in page, caption
     for closed in ("Time to convert: Kaplan", "Conversion models: odds ratios", "Data quality details",
                    "How the numbers are made"):
