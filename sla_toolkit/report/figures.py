@@ -27,8 +27,10 @@ def funnel_figure(overall: pd.DataFrame, title: str = "Funnel") -> plt.Figure:
     return fig
 
 
-def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) -> plt.Figure:
-    """Kaplan–Meier share converted over time, overall and per group, with the overall interval."""
+def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int],
+              method: str = "Kaplan–Meier") -> plt.Figure:
+    """Share converted over time (Kaplan–Meier or cumulative incidence, ``method``), overall and per group,
+    with the overall interval."""
     fig, ax = plt.subplots(figsize=(9.5, 4.2))
     rows = curves.loc[curves["transition"] == transition]
     for group, part in rows.groupby("group", sort=False):
@@ -42,7 +44,7 @@ def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) ->
     if window:
         ax.axvline(window, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("days since entering the stage")
-    ax.set_ylabel("share converted (Kaplan–Meier)")
+    ax.set_ylabel(f"share converted ({method})")
     ax.set_title(f"Time to convert: {transition}")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
@@ -50,12 +52,13 @@ def km_figure(curves: pd.DataFrame, transition: str, windows: dict[str, int]) ->
 
 
 def time_to_convert_figures(result, limit: int = 3) -> list[plt.Figure]:
-    """Kaplan–Meier figures of the first ``limit`` timed transitions of a cycle result (none without dates)."""
+    """Time-to-convert figures of the first ``limit`` timed transitions of a cycle result (none without dates)."""
     curves = result.time_to_convert.curves
+    method = result.time_to_convert.method.short
     if curves.empty or "transition" not in curves:
         return []
     windows = {t.transition: t.window_days for t in result.conversion.transitions}
-    return [km_figure(curves, transition, windows) for transition in curves["transition"].unique()[:limit]]
+    return [km_figure(curves, transition, windows, method) for transition in curves["transition"].unique()[:limit]]
 
 
 def rate_interval_figure(table: pd.DataFrame, label: str, rate: str, low: str, high: str, title: str,
