@@ -298,6 +298,11 @@ class SlaSpec(_Strict):
         return list(dict.fromkeys(e.arm_column for e in self.experiments))
 
     @property
+    def cluster_columns(self) -> list[str]:
+        """The lead-table column ``analysis.cluster`` names (empty when none)."""
+        return [self.analysis.cluster] if self.analysis.cluster else []
+
+    @property
     def lever_columns(self) -> tuple[str, ...]:
         """Columns the teams control: ``levers`` when declared, else the channel column (where spend goes)."""
         return tuple(self.levers) if self.levers is not None else (self.channel_column,)

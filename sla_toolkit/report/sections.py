@@ -141,7 +141,33 @@ def conversion_table(result) -> str:
         note = (f'<p class="muted">{NO_DATES.capitalize()}: every lead counts as decided, so conversion windows, '
                 "matured cohorts, Kaplan–Meier projections and the open share are not applicable; verdicts use "
                 "the plain rate.</p>")
-    return '<div class="sla">' + frame_html(shown, index=False) + note + "</div>"
+    return '<div class="sla">' + frame_html(shown, index=False) + note + clustered_block(result) + "</div>"
+
+
+def clustered_block(result) -> str:
+    """With analysis.cluster: naive and cluster-robust intervals side by side, overdispersion and its warning."""
+    clustered = getattr(result, "clustered", None)
+    if clustered is None:
+        return ""
+    from ..clustered import OVERDISPERSION_WARNING
+
+    t = clustered.summary
+    level = f"{round(100 * clustered.confidence)}%"
+    shown = pd.DataFrame({
+        "transition": t["transition"], "n (matured)": t["n"].map("{:,}".format),
+        f"{clustered.column} clusters": t["clusters"],
+        f"rate, {level} CI treating leads as independent": [f"{pct(r)} ({pct(lo)}–{pct(hi)})" for r, lo, hi in
+                                                             zip(t["rate"], t["naive_low"], t["naive_high"])],
+        f"{level} CI, cluster-robust": [f"{pct(lo)}–{pct(hi)}" for lo, hi in zip(t["robust_low"], t["robust_high"])],
+        "overdispersion (Pearson χ²/df)": [f"{d:.2f}" if d == d else "–" for d in t["dispersion"]],
+    })
+    warned = "".join(f"<li><b>Warning:</b> {esc(w)}.</li>" for w in clustered.warnings)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in clustered.notes)
+    return (f"<h4>Leads clustered by {esc(clustered.column)}</h4>" + frame_html(shown, index=False)
+            + (f"<ul>{warned}</ul>" if warned else
+               f'<p class="muted">Overdispersion at or below {OVERDISPERSION_WARNING}: leads of one '
+               f"{esc(clustered.column)} convert about as independently as a binomial model assumes.</p>")
+            + (f'<ul class="muted">{notes}</ul>' if notes else ""))
 
 
 def decided_block(result) -> str:

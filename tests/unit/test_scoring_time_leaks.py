@@ -116,5 +116,5 @@ def test_new_spec_keys_are_in_the_json_schema_and_the_readme():
     assert {"time_order", "cluster"} <= set(analysis) and "levers" in schema["properties"]
     assert schema["$defs"]["TimeOrder"]["enum"] == ["auto", "created_at", "row", "random"]
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    for key in ("analysis.time_order", "levers:"):
+    for key in ("analysis.time_order", "analysis.cluster", "levers:"):
         assert key in readme, key
