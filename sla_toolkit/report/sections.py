@@ -60,6 +60,9 @@ _BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
                 "spend / Poisson count": "spend to date over the count to date"}
 
 
+_COMPETING_BASIS = "cumulative-incidence projection over all leads (losses as a competing event)"
+
+
 def scorecard(result) -> str:
     """One row per SLA target: human label, target, estimate, interval mark, n, coloured status, in words."""
     return render.scorecard(result)
@@ -122,14 +125,18 @@ def conversion_table(result) -> str:
     table = result.conversion.to_frame()
     plain = (table["basis"] == "plain_rate").to_numpy()
     not_applicable = f"not applicable ({NO_DATES})"
+    competing = (table.get("projected_method", pd.Series(dtype=str)) == "cumulative_incidence").any()
+    projection = ("projection (cumulative incidence, losses as a competing event)" if competing
+                  else "Kaplan–Meier projection")
     shown = pd.DataFrame({
         "transition": table["transition"],
         "window (days)": [not_applicable if p else f"{w:,}" for p, w in zip(plain, table["window_days"])],
         "naive rate (open leads counted as lost)": _rate_text(table, "naive"),
         "matured cohorts": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "matured"))],
-        "Kaplan–Meier projection": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "projected"))],
+        projection: [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "projected"))],
         "still open": [not_applicable if p else pct(x) for p, x in zip(plain, table["share_open"])],
-        "used for verdicts": [_BASIS_WORDS.get(b, b) for b in table["basis"]],
+        "used for verdicts": [_COMPETING_BASIS if competing and b == "km_projection" else _BASIS_WORDS.get(b, b)
+                              for b in table["basis"]],
     })
     note = ""
     if plain.all():
@@ -220,7 +227,9 @@ METHODS = """
 reverse funnel carry 90% intervals.</li>
 <li><b>Open leads are not failures.</b> A lead whose conversion window has not ended by the as-of date is
 "open". Verdicts use the rate among matured leads (whose window has ended) when they are numerous enough,
-otherwise a Kaplan–Meier projection that uses every lead; the naive rate is shown for reference only.</li>
+otherwise a Kaplan–Meier projection that uses every lead; the naive rate is shown for reference only. When
+lost deals are recorded, the projection and time to convert are cumulative incidences with loss as a competing
+event (Aalen–Johansen): a lost deal no longer counts as a possible conversion.</li>
 <li><b>SLA statuses.</b> MET: the estimate meets the target. AT_RISK: it misses, but the interval still
 contains the target (or pacing gives a middling probability). MISSED: the interval excludes the target.
 INSUFFICIENT_DATA: fewer leads than the agreed minimum. NOT_APPLICABLE: the data lacks what the check needs.</li>
@@ -382,22 +391,33 @@ def _leak_block(scoring) -> str:
 
 
 def time_to_convert_block(result) -> str:
-    """Median days to convert (Kaplan–Meier) and the share converted within 7/30/90 days, with intervals."""
+    """Median days to convert and the share converted within 7/30/90 days, with intervals; the method is named
+    (Kaplan–Meier, or cumulative incidence with losses as a competing event when losses are recorded)."""
     t = result.time_to_convert
     s = t.summary
     if s.empty:
         return '<div class="sla"><p>No stage dates: time to convert is not applicable.</p></div>'
+    method = getattr(t, "method", None)
+    competing = method is not None and method.value == "cumulative_incidence"
     shown = pd.DataFrame({"transition": s["transition"], "group": s["group"].astype(str), "leads": s["n"],
                           "converted": s["events"],
-                          "median days (KM, 95% CI)": [_ci(m, lo, hi, scale=1.0) for m, lo, hi in
+                          f"median days ({'CIF' if competing else 'KM'}, 95% CI)": [
+                              _ci(m, lo, hi, scale=1.0) for m, lo, hi in
                                                        zip(s["km_median_days"], s["km_median_low"],
                                                            s["km_median_high"])]})
     for h in t.horizons_days:
         shown[f"within {h} days, % (95% CI)"] = [_ci(r, lo, hi) for r, lo, hi in zip(
             s[f"share_within_{h}"], s[f"share_within_{h}_low"], s[f"share_within_{h}_high"])]
-    return ('<div class="sla">' + frame_html(shown, index=False)
-            + '<p class="muted">Median: among leads that convert within the window, from the Kaplan–Meier curve '
-              "(open leads count for as long as they have been open). Shares: Kaplan–Meier with intervals.</p></div>")
+    if competing:
+        note = ("Method: cumulative incidence, losses as a competing event (Aalen–Johansen): a lost lead stops "
+                "counting as a possible conversion from its loss date; open leads count for as long as they have "
+                "been open. Median: among leads that convert within the window, from that curve. Shares: "
+                "cumulative incidence with 95% intervals (delta method, log(-log) scale).")
+    else:
+        note = ("Method: Kaplan–Meier, open leads censored. Median: among leads that convert within the window, "
+                "from the Kaplan–Meier curve (open leads count for as long as they have been open). Shares: "
+                "Kaplan–Meier with intervals.")
+    return '<div class="sla">' + frame_html(shown, index=False) + f'<p class="muted">{note}</p></div>'
 
 
 def reverse_funnel_block(result) -> str:
