@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TextIO
 
 import nbformat
 
@@ -25,7 +25,7 @@ from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_compone
 from .termination import fault_point
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "ParameterInfo", "RunOutcome", "RunPlan",
-           "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
+           "cell_progress", "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
            "run_notebooks", "validate_parameters"]
 
 KERNEL_NAME = "python3"
@@ -82,8 +82,14 @@ def shared_kernel(cwd: Path, log_path: Path) -> Iterator[Any]:
             pass
 
 
-def _interactive() -> bool:
-    return sys.stderr.isatty()
+def cell_progress(stream: TextIO | None = None) -> dict | bool:
+    """papermill's progress bar as one line, ``cell n of m``, redrawn in place; off unless ``stream``
+    (standard output by default) is a terminal, so logs and pipes get no control characters."""
+    stream = sys.stdout if stream is None else stream
+    if not stream.isatty():
+        return False
+    return {"file": stream, "desc": "", "leave": False, "unit": "cell",
+            "bar_format": "  cell {n_fmt} of {total_fmt} ({elapsed})"}
 
 
 def _cell_timeout(timeout_s: float | None, deadline: float | None) -> Callable[[Any], int | None]:
@@ -128,7 +134,7 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
             timeout_func=_cell_timeout(timeout_s, deadline),
-            progress_bar=progress and _interactive(), log_output=False, **kernel_options)
+            progress_bar=progress and cell_progress(), log_output=False, **kernel_options)
     except papermill.PapermillExecutionError as exc:
         failure = dataclasses.replace(failure, error_name=exc.ename, error_value=exc.evalue,
                                       traceback="\n".join(exc.traceback))
