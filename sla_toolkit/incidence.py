@@ -23,8 +23,6 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-from statsmodels.duration.survfunc import CumIncidenceRight
 
 from .outcomes import lost_mask
 from .spec import SlaSpec
@@ -83,6 +81,8 @@ def fit_cif(duration, status) -> CumIncidenceRight | None:
     keep = np.isfinite(duration)
     if not keep.any():
         return None
+    from statsmodels.duration.survfunc import CumIncidenceRight   # deferred: heavy, not needed to show results
+
     with np.errstate(divide="ignore", invalid="ignore"):   # n = d at a last time: see win_standard_error
         return CumIncidenceRight(duration[keep], status[keep])
 
@@ -134,6 +134,8 @@ def cif_conversion_at(fit: CumIncidenceRight, times, confidence: float = 0.95) -
     index = np.searchsorted(fit.times, times, side="right")   # 0: before the first time, F = 0
     value = np.r_[0.0, cif][index]
     se = np.r_[0.0, cif_se][index]
+    from scipy import stats as scipy_stats
+
     z = scipy_stats.norm.ppf(0.5 + confidence / 2)
     usable = (value > 0) & (value < 1) & np.isfinite(se) & (se > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
