@@ -109,6 +109,7 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
     ``groups`` (a cluster code per pattern) makes the covariance cluster-robust.
     """
     import statsmodels.api as sm
+    from scipy.stats import norm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     nan = (np.nan, np.nan, np.nan, np.array([]), np.array([]))
