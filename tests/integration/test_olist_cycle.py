@@ -46,8 +46,12 @@ def test_proposal_round_trips_with_the_lead_target(api, tmp_path):
     path = tmp_path / "next_sla.yaml"
     path.write_text(api.proposal.yaml_text)
     proposed = load_spec(path)
-    rate = api.spec.objectives.customers / api.reverse_funnel.needed("mql")[0]
-    assert proposed.objectives.leads == pytest.approx(api.spec.objectives.customers / rate, abs=1)
+    plan = api.reverse_funnel.plan
+    # planned for 80 % confidence on customers by the deadline, above customers / eventual rate
+    assert plan.basis.value == "by_deadline" and plan.confidence == 0.8
+    assert proposed.objectives.leads == plan.leads > api.reverse_funnel.needed("mql")[0]
+    assert plan.probability >= 0.8 and plan.probability_at_rate == pytest.approx(0.5, abs=0.05)
+    assert "with 80% confidence" in api.proposal.yaml_text
     shares = api.data.leads["channel"].dropna().value_counts(normalize=True)
     for channel, share in (proposed.channel_mix or {}).items():
         assert abs(share - shares[channel]) <= api.spec.analysis.max_mix_shift * shares[channel] + 1e-4
