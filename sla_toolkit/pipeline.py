@@ -176,7 +176,7 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     clock.lap("breakdowns")
     models = fit_models(leads, spec, cutoff, enabled=with_models)
     clock.lap("models")
-    costs = channel_costs(leads, spend, spec) if spend is not None else None
+    costs = channel_costs(leads, spend, spec, cutoff) if spend is not None else None
     decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs, decided))

@@ -18,7 +18,8 @@ BREAKDOWN_COLUMNS = ("dimension", "level", "transition", "n", "successes", "rate
 # ``lift`` is the reported (adjusted, shrunk) effect with its interval; ``crude_lift`` the plain difference;
 # ``min_effect`` the practical minimum in points (absent: the spec's absolute ``analysis.min_effect``).
 COST_COLUMNS = ("channel", "spend", "customers", "cost_per_customer", "low", "high", "rest_customers",
-                "rest_spend", "p_value")
+                "rest_spend", "p_value", "basis", "customers_so_far")
+# ``customers``: projected within the window (``basis`` "projected") or counted so far ("counted")
 
 
 @dataclass(frozen=True)

@@ -291,13 +291,19 @@ def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
         cheaper = float(row["cost_per_customer"]) < rest
         evidence = Evidence(_f(row["cost_per_customer"]), _f(row["low"]), _f(row["high"]), _i(row["customers"]),
                             float(row["p_value"]), q, "money")
-        if not q < spec.analysis.alpha:
-            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})",
+        gap = abs(float(row["cost_per_customer"]) / rest - 1) if rest and not math.isnan(rest) else float("nan")
+        if not (q < spec.analysis.alpha and gap >= spec.analysis.min_effect_relative):
+            why = qtext(q) if not q < spec.analysis.alpha else (
+                f"{gap:.0%} apart, below the minimum of {spec.analysis.min_effect_relative:.0%}")
+            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({why})",
                                     f"Cost per customer, {humanize(row['channel'])}"))
             continue
+        projected = row.get("basis") == "projected"
+        counted = (f"{float(row['customers']):,.0f} customers projected within the window, "
+                   f"{_i(row.get('customers_so_far')):,} so far" if projected else f"{int(row['customers']):,} customers")
         sentence = (f"{humanize(row['channel'])} cost {money(float(row['cost_per_customer']))} per customer "
                     f"({interval(evidence.low, evidence.high, 'money', spec.analysis.confidence)}; "
-                    f"{int(row['customers']):,} customers) against {money(rest)} for the other channels ({qtext(q)}).")
+                    f"{counted}) against {money(rest)} for the other channels ({qtext(q)}).")
         action = ("Shift budget toward it within the proposal's bounds, as a hypothesis to test." if cheaper else
                   "Cut or retarget its spend within the proposal's bounds, as a hypothesis to test.")
         gained = float(row["spend"]) / rest - float(row["customers"]) if rest and not math.isnan(rest) else 0.0
