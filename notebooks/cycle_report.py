@@ -28,7 +28,7 @@ past_cycles_json = ""  # set by `sla-toolkit run`: past cycles from the history 
 from IPython.display import HTML, display
 
 from sla_toolkit.history.trend import since_last_cycle_of
-from sla_toolkit.report import figures, sections
+from sla_toolkit.report import figures, layout, sections
 from sla_toolkit.snapshot import cycle_for_notebook
 
 result = cycle_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, cycle_id=cycle_id or None,
@@ -41,8 +41,7 @@ display(HTML(sections.headline(result)))
 # Each SLA target with its status, the estimate, its interval and the number of leads behind it.
 
 # %%
-display(HTML(sections.scorecard(result)))
-display(HTML(sections.top_findings(result)))
+display(HTML(layout.summary(result)))
 
 # %% [markdown]
 # ## Since last cycle
@@ -57,26 +56,20 @@ figures.show(since.plot_trend())
 # ## Pacing to the deadline
 
 # %%
-display(HTML(sections.pacing_text(result)))
-figures.show(figures.pacing_for(result.pacing))
+display(HTML(layout.pacing(result)))
 
 # %% [markdown]
 # ## Funnel
 # Counts and conversion per stage; the conversion table separates the naive rate from the censoring-aware ones.
 
 # %%
-figures.show(figures.funnel_figure(result.funnel.overall))
-display(HTML(sections.conversion_table(result)))
-display(HTML(sections.decided_block(result)))
-display(HTML(sections.reverse_funnel_block(result)))
+display(HTML(layout.funnel(result)))
 
 # %% [markdown]
 # ## Time to convert
 
 # %%
-display(HTML(sections.collapsed(sections.time_to_convert_block(result), "Time-to-convert table")))
-for figure in figures.time_to_convert_figures(result):
-    figures.show(figure)
+display(HTML(layout.time_to_convert(result)))
 
 # %% [markdown]
 # ## Follow-up SLA
@@ -88,21 +81,19 @@ display(HTML(sections.follow_up_block(result)))
 # ## Breakdowns by channel and segment
 
 # %%
-display(HTML(sections.breakdown_block(result)))
+display(HTML(layout.breakdowns(result)))
 
 # %% [markdown]
 # ## Conversion models
 
 # %%
-display(HTML(sections.collapsed(sections.models_block(result), "Model tables: odds ratios, lead scoring, hazard ratios")))
-if result.models.scoring is not None and result.models.scoring.fitted:
-    figures.show(result.models.scoring.plot_calibration().figure)
+display(HTML(layout.models(result)))
 
 # %% [markdown]
 # ## Spend
 
 # %%
-display(HTML(sections.costs_block(result)))
+display(HTML(layout.spend(result)))
 
 # %% [markdown]
 # ## Experiments
@@ -128,10 +119,10 @@ display(result.proposal)
 # ## Data quality
 
 # %%
-display(HTML(sections.collapsed(sections.quality_block(result), "Data quality details")))
+display(HTML(layout.quality(result)))
 
 # %% [markdown]
 # ## Methods
 
 # %%
-display(HTML(sections.collapsed(sections.METHODS, "How the numbers are made")))
+display(HTML(layout.methods(result)))

@@ -23,7 +23,7 @@ snapshot = ""  # set by `sla-toolkit run`: the run's computed result; empty mean
 # %%
 from IPython.display import HTML, display
 
-from sla_toolkit.report import figures, sections
+from sla_toolkit.report import layout, sections
 from sla_toolkit.snapshot import pacing_for_notebook
 
 result = pacing_for_notebook(snapshot, sla_path, source_path, as_of=as_of or None, output_dir=output_dir)
@@ -33,5 +33,4 @@ display(HTML(sections.pacing_header(result)))
 # ## Are we on track for the deadline?
 
 # %%
-display(HTML(sections.pacing_text(result)))
-figures.show(figures.pacing_for(result.pacing))
+display(HTML(layout.pacing(result)))

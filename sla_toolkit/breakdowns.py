@@ -62,7 +62,10 @@ class ComparisonTest(str, Enum):
 
 def level_labels(series: pd.Series) -> pd.Series:
     """Values as plain strings (object dtype), missing values as the ``"(missing)"`` level."""
-    return series.astype(object).where(series.notna(), MISSING_LEVEL).map(str).astype(object)
+    # factorize once and convert each distinct value, not each row (a million rows, a handful of levels)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    names = np.array([str(u) for u in uniques] + [MISSING_LEVEL], dtype=object)
+    return pd.Series(names[codes], index=series.index, name=series.name, dtype=object)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,17 @@ def direction_words(direction: Direction) -> str:
     return "at least" if direction is Direction.AT_LEAST else "at most"
 
 
+def format_chance(probability: float | None) -> str:
+    """A simulated probability for people: ``under 1%`` / ``over 99%`` rather than a bare 0% or 100%."""
+    if _missing(probability):
+        return NOT_AVAILABLE
+    if probability < 0.01:
+        return "under 1%"
+    if probability > 0.99:
+        return "over 99%"
+    return f"{100 * probability:.0f}%"
+
+
 def format_p(p: float | None) -> str:
     """``p < 0.001`` instead of ``1e-202``; ``—`` when not tested."""
     if _missing(p):

@@ -38,6 +38,7 @@ from .spec import SlaSpec
 from .types import Status, reached_column, stage_column
 
 PREDICTION_CONFIDENCE = 0.90
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _DAY = pd.Timedelta(days=1)
 _MAX_CURVE_POINTS = 1500
 _CHUNK = 500
@@ -78,10 +79,17 @@ class PacingResult(ResultMixin):
     seed: int = 0
     reason: Reason = Reason.OK
     note: str = ""
+    #: simulated customers at the deadline at the quantiles :data:`FAN_QUANTILES` (the burn-up chart's fan)
+    fan: tuple[float, ...] = ()
+    #: ``(day, customers reached by the end of that day)`` from the period start to the as-of date
+    cumulative: tuple[tuple[str, int], ...] = ()
     title = "Pacing to the deadline"
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([self.to_dict()])
+        row = self.to_dict()
+        for series in ("fan", "cumulative"):
+            row.pop(series)
+        return pd.DataFrame([row])
 
 
 def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResult:
@@ -138,7 +146,25 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
         expected_from_new=float(draws["new"].mean()), expected_customers=expected, low=float(low), high=float(high),
         probability=probability, status=status, gap=(target - expected) if target else float("nan"),
         leads_so_far=leads_so_far, daily_leads=recent_leads / inflow_days, leads_needed_per_day=per_day,
-        new_lead_conversion=new_conversion, n_not_converted=int(open_mask.sum()), reason=reason, note=note, **extra)
+        new_lead_conversion=new_conversion, n_not_converted=int(open_mask.sum()), reason=reason, note=note,
+        fan=tuple(float(q) for q in np.quantile(totals, FAN_QUANTILES)),
+        cumulative=_cumulative_customers(view, last, start, as_of, customers_so_far), **extra)
+
+
+def _cumulative_customers(view: pd.DataFrame, last: str, start: pd.Timestamp, as_of: pd.Timestamp,
+                          customers_so_far: int) -> tuple[tuple[str, int], ...]:
+    """Customers reached by the end of each day from the period start to the as-of date.
+
+    Customers without a date (or dated before the start) count from the first day, so the last value is
+    ``customers_so_far``.
+    """
+    reached = view[reached_column(last)].astype(bool)
+    days = pd.date_range(start.normalize(), as_of.normalize(), freq="D")
+    dated = view.loc[reached, stage_column(last)].dropna().dt.normalize()
+    dated = dated[(dated >= days[0]) & (dated <= days[-1])] if len(days) else dated.iloc[:0]
+    per_day = dated.value_counts().reindex(days, fill_value=0).cumsum()
+    offset = customers_so_far - int(per_day.iloc[-1]) if len(per_day) else customers_so_far
+    return tuple((f"{day:%Y-%m-%d}", int(count) + offset) for day, count in per_day.items())
 
 
 def _inflow(created: pd.Series, start: pd.Timestamp, as_of: pd.Timestamp) -> tuple[int, int, float]:

@@ -73,10 +73,10 @@ class CycleResult:
         return self.data.quality
 
     def _repr_html_(self) -> str:
-        """Typing ``result`` in a notebook shows the report's first screen (the same sections the report has)."""
-        from .report.sections import first_screen
+        """Typing ``result`` in a notebook shows the report: headline, contents and every section, charts included."""
+        from .report.layout import report_html
 
-        return "\n".join(first_screen(self))
+        return report_html(self)
 
     @property
     def missed(self) -> bool:

@@ -133,9 +133,13 @@ def exclude_separated_levels(columns: list[CategoricalColumn], trials: np.ndarra
     return keep, separated
 
 
-def numeric_separation(values: np.ndarray, outcome: np.ndarray) -> bool:
-    """True when one numeric column alone splits converters from the rest (complete separation)."""
-    hit, miss = values[outcome], values[~outcome]
+def numeric_separation(values: np.ndarray, outcome: np.ndarray, non_event: np.ndarray | None = None) -> bool:
+    """True when one numeric column alone splits converters from the rest (complete separation).
+
+    ``outcome`` marks rows with a conversion; ``non_event`` rows with a non-conversion (default: the
+    other rows). On covariate patterns a row can be both.
+    """
+    hit, miss = values[outcome], values[~outcome if non_event is None else non_event]
     hit, miss = hit[~np.isnan(hit)], miss[~np.isnan(miss)]
     if len(hit) == 0 or len(miss) == 0:
         return False
@@ -173,6 +177,37 @@ class BinomialData:
     def take(self, rows: np.ndarray) -> "BinomialData":
         return BinomialData([c.take(rows) for c in self.categorical],
                             {k: v[rows] for k, v in self.numeric.items()}, self.trials[rows], self.successes[rows])
+
+
+def aggregate_patterns(data: BinomialData) -> tuple[BinomialData, np.ndarray]:
+    """One row per covariate pattern (categorical codes and numeric values), with summed trials and successes.
+
+    Returns the patterns and, for each input row, the index of its pattern. A binomial (or Poisson)
+    likelihood on the patterns equals the row-level one, so fits on either give the same estimates.
+    """
+    numeric_codes, numeric_values = [], []
+    for values in data.numeric.values():
+        codes, uniques = pd.factorize(values, sort=True)
+        numeric_codes.append(codes.astype(np.int64))
+        numeric_values.append(np.asarray(uniques, dtype=float))
+    codes = [c.codes for c in data.categorical] + numeric_codes
+    dims = [len(c.levels) for c in data.categorical] + [len(v) for v in numeric_values]
+    if float(np.prod(dims, dtype=float)) < 2 ** 62:
+        patterns, inverse = np.unique(np.ravel_multi_index(codes, dims), return_inverse=True)
+        pattern_codes = np.unravel_index(patterns, dims)
+    else:
+        unique_rows, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+        pattern_codes = tuple(unique_rows.T)
+    inverse = inverse.reshape(-1)
+    size = len(pattern_codes[0]) if codes else 0
+    trials = np.bincount(inverse, weights=data.trials, minlength=size)
+    successes = np.bincount(inverse, weights=data.successes, minlength=size)
+    n_categorical = len(data.categorical)
+    columns = [CategoricalColumn(c.name, np.asarray(pc, dtype=np.int64), c.levels)
+               for c, pc in zip(data.categorical, pattern_codes)]
+    numeric = {name: values[np.asarray(pc)] for name, values, pc
+               in zip(data.numeric, numeric_values, pattern_codes[n_categorical:])}
+    return BinomialData(columns, numeric, trials, successes), inverse
 
 
 def drop_constant_columns(data: BinomialData) -> tuple[BinomialData, list[str]]:

@@ -4,10 +4,11 @@ Every effect is adjusted for the other columns in the model, so a channel's odds
 confounded by region or lead type. The reference level of each categorical column is its most
 frequent level; a missing value is its own level ``"(missing)"``.
 
-When every input is categorical, the model is fit on sufficient statistics: one row per
-covariate pattern with its conversions and trials (a two-column binomial response). This gives
-the same coefficients as the row-level fit, at a fraction of the time and memory. With numeric
-inputs the fit is row-level, and rows missing a numeric value are left out (the notes count them).
+The model is fit on sufficient statistics: one row per covariate pattern (the levels of the
+categorical inputs and the values of the numeric ones) with its conversions and trials (a two-column
+binomial response). This gives the same coefficients and standard errors as the row-level fit, at a
+fraction of the time and memory. When patterns are not much fewer than rows (a continuous numeric
+input), the fit is row-level. Rows missing a numeric value are left out (the notes count them).
 
 Example
 -------
@@ -25,8 +26,8 @@ import pandas as pd
 from ..errors import Reason
 from ..spec import SlaSpec
 from .base import FitResult, Fitter, cannot_fit, captured_fit_warnings
-from .design import (BinomialData, CategoricalColumn, SeparatedLevel, aliased_columns, drop_constant_columns,
-                     dummy_design, exclude_separated_levels, matured_rows, model_columns,
+from .design import (BinomialData, CategoricalColumn, SeparatedLevel, aggregate_patterns, aliased_columns,
+                     drop_constant_columns, dummy_design, exclude_separated_levels, matured_rows, model_columns,
                      numeric_separation, split_columns)
 from .plots import forest
 from .tables import ALIASED_NOTE, separated_row, term_table
@@ -61,7 +62,8 @@ class AdjustedEffects(Fitter):
         Covariates (categorical or numeric by dtype). Columns absent from the data are skipped
         with a note; columns listed in ``leaky`` are excluded and listed in ``excluded_``.
     aggregate:
-        Fit on covariate-pattern counts. ``None`` (default) does so whenever every input is categorical.
+        Fit on covariate-pattern counts. ``None`` (default) does so whenever there are at most half as
+        many patterns as rows.
     max_iter:
         IRLS iterations before the fit is declared not converged.
     """
@@ -103,15 +105,12 @@ class AdjustedEffects(Fitter):
     # -- the recipe -------------------------------------------------------------------------------
     def _fit(self, rows: pd.DataFrame, used: list[str], y: np.ndarray, notes: list[str]) -> AdjustedEffectsResult:
         categorical, numeric = split_columns(rows, used)
-        aggregated = self.aggregate if self.aggregate is not None else not numeric
-        if numeric and aggregated:
-            raise ValueError(f"aggregate=True needs categorical inputs only; numeric: {numeric}")
         missing_numeric = rows[numeric].isna().any(axis=1).to_numpy() if numeric else np.zeros(len(y), bool)
         if missing_numeric.any():
             notes.append(f"{int(missing_numeric.sum()):,} rows missing a numeric value are left out")
             rows, y = rows.loc[~missing_numeric], y[~missing_numeric]
-        base = dict(n_rows=len(y), n_events=int(y.sum()), confidence=self.confidence, aggregated=aggregated,
-                    excluded=self.excluded_)
+        base = dict(n_rows=len(y), n_events=int(y.sum()), confidence=self.confidence, excluded=self.excluded_,
+                    aggregated=self.aggregate if self.aggregate is not None else not numeric)
         stop = _outcome_problem(len(y), int(y.sum()))
         if stop:
             return self._cannot(*stop, notes=tuple(notes), **base)
@@ -126,15 +125,19 @@ class AdjustedEffects(Fitter):
         if len(y) < n_params:
             return self._cannot(Reason.TOO_FEW_ROWS, f"{len(y)} rows for {n_params} parameters; the model "
                                 "needs at least one row per parameter", notes=tuple(notes), **base)
+        patterns, _ = aggregate_patterns(data)
+        aggregated = self.aggregate if self.aggregate is not None else len(patterns.trials) <= len(y) / 2
+        base["aggregated"] = aggregated
         if aggregated:
-            data = _aggregate(data)
+            data = patterns
         keep, separated = exclude_separated_levels(data.categorical, data.trials, data.successes)
         notes += [s.note for s in separated]
         data = data.take(np.flatnonzero(keep))
         data, dropped = drop_constant_columns(data)
         notes += [f"{c} has a single level left after excluding separated levels and is left out" for c in dropped]
         base.update(n_rows=int(data.trials.sum()), n_events=int(data.successes.sum()), n_patterns=len(data.trials))
-        split = [c for c, v in data.numeric.items() if numeric_separation(v, data.successes > 0)]
+        split = [c for c, v in data.numeric.items()
+                 if numeric_separation(v, data.successes > 0, data.trials > data.successes)]
         if separated and not (data.categorical or data.numeric) or split:
             why = f"{split[0]} alone separates converters from the rest" if split else \
                 "every level is separated (no conversions or only conversions)"
@@ -192,22 +195,3 @@ def _outcome_problem(n: int, events: int) -> tuple[Reason, str] | None:
     if events == n:
         return Reason.ALL_EVENTS, f"all {n:,} leads converted, so there is no effect to estimate"
     return None
-
-
-def _aggregate(data: BinomialData) -> BinomialData:
-    """One row per covariate pattern, with summed trials and successes."""
-    codes = [c.codes for c in data.categorical]
-    dims = [len(c.levels) for c in data.categorical]
-    if float(np.prod(dims, dtype=float)) < 2 ** 62:
-        key = np.ravel_multi_index(codes, dims)
-        patterns, inverse = np.unique(key, return_inverse=True)
-        pattern_codes = np.unravel_index(patterns, dims)
-    else:
-        pattern_codes, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
-        pattern_codes = pattern_codes.T
-        patterns = pattern_codes[0]
-    trials = np.bincount(inverse, weights=data.trials, minlength=len(patterns))
-    successes = np.bincount(inverse, weights=data.successes, minlength=len(patterns))
-    columns = [CategoricalColumn(c.name, np.asarray(pc, dtype=np.int64), c.levels)
-               for c, pc in zip(data.categorical, pattern_codes)]
-    return BinomialData(columns, {}, trials, successes)

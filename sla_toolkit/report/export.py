@@ -11,6 +11,7 @@ cell wrote to stderr (library warnings may name server paths; they stay in the e
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -31,7 +32,17 @@ table.dataframe td, table.dataframe th { padding: 0.25em 0.6em; }
 .sla-status-at_risk { background: #fff1c2; }
 .sla-status-missed { background: #f8d4d4; }
 .sla-status-insufficient_data, .sla-status-not_applicable { background: #ececec; }
+nav.sla-toc { position: sticky; top: 0; z-index: 5; background: #fff; border-bottom: 1px solid #ddd;
+  padding: .3em 0; font-size: .9em; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
+nav.sla-toc a { color: #1a4d8f; text-decoration: none; margin-right: .8em; white-space: nowrap; }
+nav.sla-toc b { margin-right: .8em; }
+@media (min-width: 1400px) {
+  main { margin-left: 15em; }
+  nav.sla-toc { position: fixed; top: 1em; left: 1em; width: 12em; border: none; }
+  nav.sla-toc a, nav.sla-toc b { display: block; margin: .25em 0; white-space: normal; }
+}
 """
+_SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
 
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
@@ -77,7 +88,17 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
             cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream"
                                                             and o.get("name") == "stderr")]
     page, _ = _exporter().from_notebook_node(notebook, resources={"metadata": {"name": str(title)}})
-    return page
+    return with_contents(page)
+
+
+def with_contents(page: str) -> str:
+    """Add a table of contents of the page's section headings, fixed at the side on wide screens and
+    sticky at the top on narrow ones (the exported page keeps its stylesheet; JupyterLab has its own)."""
+    headings = _SECTION_HEADING.findall(page)
+    if not headings or "<main>" not in page:
+        return page
+    links = "".join(f'<a href="#{anchor}">{re.sub(r"<[^>]+>", "", text).strip()}</a>' for anchor, text in headings)
+    return page.replace("<main>", f'<main><nav class="sla-toc" aria-label="Contents"><b>Contents</b>{links}</nav>', 1)
 
 
 def export_html(executed_notebook: Path | str | nbformat.NotebookNode, html_path: Path | str,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..check_labels import direction_words, format_interval, format_value
+from ..check_labels import direction_words, format_chance, format_interval, format_value
 from ..types import CheckKind, Status
 
 STATUS_COLOURS = {"MET": "#1b7f3b", "AT_RISK": "#b25e00", "MISSED": "#b3261e", "INSUFFICIENT_DATA": "#6b6b6b",
@@ -88,7 +88,7 @@ def _customers_tile(checks) -> Tile | None:
     if check.basis == "actual":
         note = f"target {format_value(check.target, check.unit)} (actual at the deadline)"
     elif math.isfinite(check.probability):
-        note = (f"target {format_value(check.target, check.unit)} · {100 * check.probability:.0f}% chance "
+        note = (f"target {format_value(check.target, check.unit)} · {format_chance(check.probability)} chance "
                 "of reaching it")
     else:
         note = f"target {format_value(check.target, check.unit)}"
@@ -157,7 +157,7 @@ def _words(check) -> str:
     if check.basis == "actual":
         return "reached at the deadline" if status == "MET" else "not reached by the deadline"
     if check.basis == "pacing":
-        chance = f"{100 * check.probability:.0f}% chance of reaching it" if math.isfinite(check.probability) else ""
+        chance = f"{format_chance(check.probability)} chance of reaching it" if math.isfinite(check.probability) else ""
         lead = {"MET": "on track", "AT_RISK": "at risk", "MISSED": "unlikely to reach the target"}[status]
         return f"{lead} by the deadline" + (f": {chance}" if chance else "")
     return {"MET": "meets the target", "AT_RISK": "short of the target; the interval still includes it",

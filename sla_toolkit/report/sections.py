@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from ..check_labels import format_p
+from ..check_labels import format_chance, format_p
 from ..findings.wording import is_missing_level, money, pct
 from ..types import FindingKind
 from .sanitize import escape_text as esc
@@ -70,11 +70,6 @@ def headline(result) -> str:
     return render.headline(result)
 
 
-def first_screen(result) -> list[str]:
-    """What a manager reads first, in order: header, headline, scorecard, what to adjust / worked."""
-    return [header(result), headline(result), scorecard(result), top_findings(result)]
-
-
 def top_findings(result, k: int = 3) -> str:
     parts = ['<div class="sla">']
     for kind, heading in ((FindingKind.ADJUST, "What to adjust"), (FindingKind.WORKED, "What worked"),
@@ -108,7 +103,7 @@ def pacing_text(result) -> str:
                "not reachable with new leads in the time left" if math.isinf(p.leads_needed_per_day) else
                f"{p.leads_needed_per_day:,.1f}")
     return (f'<div class="sla"><p><span class="status {esc(p.status.value)}">{esc(p.status.value)}</span> '
-            f"Probability of reaching {target} customers by the deadline: <b>{pct(p.probability, 0)}</b> "
+            f"Probability of reaching {target} customers by the deadline: <b>{format_chance(p.probability)}</b> "
             f"(from {p.simulations:,} simulations).</p><ul>"
             f"<li>{p.customers_so_far:,} customers so far; {p.expected_from_open:,.1f} expected from "
             f"{p.n_not_converted:,} leads not converted yet; {p.expected_from_new:,.1f} from leads still to arrive."

@@ -81,6 +81,29 @@ def test_report_is_self_contained_and_escapes_user_text(run):
     assert "import sla_toolkit" not in page and "run_cycle(" not in page   # no code cells
 
 
+def test_report_has_its_charts_contents_and_closed_analyst_sections(run):
+    page = (run["folder"] / "report.html").read_text()
+    nav = page[page.index('<nav class="sla-toc"'):page.index("</nav>")]
+    assert nav.count("<a ") >= 10 and 'href="#Funnel"' in nav
+    for caption in ("customers so far; by", "How many leads reached each stage", "each dot is a segment",
+                    "Odds ratios of converting: right of the dashed line", "the dashed line is the agreed window"):
+        assert caption in page, caption
+    for closed in ("Time to convert: Kaplan", "Conversion models: odds ratios", "Data quality details",
+                   "How the numbers are made"):
+        assert f'<summary style="cursor:pointer;color:#1a4d8f">{closed}' in page, closed
+
+
+def test_result_alone_in_a_notebook_renders_every_section(run):
+    from sla_toolkit.report.layout import SECTIONS
+    from sla_toolkit.snapshot import SNAPSHOT_FILE, load_snapshot
+
+    html = load_snapshot(run["folder"] / SNAPSHOT_FILE).result._repr_html_()
+    positions = [html.index(f'<h2 id="{anchor}">{title}</h2>') for anchor, title, _ in SECTIONS]
+    assert positions == sorted(positions) and html.index('id="headline"') < positions[0]
+    assert html.count("data:image/png;base64,") >= 6 and "<details" in html
+    assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_report_renders_in_headless_chromium(run, chromium, run_chromium, tmp_path):
     report = run["folder"] / "report.html"
     shot = tmp_path / "report.png"

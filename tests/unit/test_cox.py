@@ -112,3 +112,21 @@ def test_whole_days_equal_phreg_on_every_row_in_days_and_stay_close_to_exact_tim
     assert list(days.params_.index) == list(exact.params_.index)
     estimated = days.summary.set_index("term").loc[days.params_.index, "std_err"]
     assert (days.params_ - exact.params_).abs().max() < 0.1 * estimated.min()
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_counts_fit_equals_phreg_on_every_row_with_a_numeric_covariate(ties):
+    """The partial likelihood from tied counts (patterns × days) is PHReg on every row: estimates and
+    standard errors to 1e-8, for either handling of ties, with a count-valued numeric covariate."""
+    frame = exponential_frame(20_000, seed=6)
+    frame["visits"] = np.random.default_rng(6).poisson(2, len(frame)).astype(float)
+    on_counts = TimeToConvert(["channel", "region", "visits"], ties=ties).fit(frame)
+    on_rows = TimeToConvert(["channel", "region", "visits"], ties=ties, on_counts=False).fit(frame)
+    assert "tied event-time counts" in on_counts.result_.message
+    assert "tied event-time counts" not in on_rows.result_.message
+    assert list(on_counts.params_.index) == list(on_rows.params_.index)
+    assert (on_counts.params_ - on_rows.params_).abs().max() < 1e-8
+    a, r = on_counts.summary.set_index("term"), on_rows.summary.set_index("term")
+    assert a["std_err"].to_numpy() == pytest.approx(r["std_err"].to_numpy(), rel=1e-8, nan_ok=True)
+    assert a["p_value"].to_numpy() == pytest.approx(r["p_value"].to_numpy(), rel=1e-6, abs=1e-300, nan_ok=True)
+    assert a[["n", "events"]].equals(r[["n", "events"]])

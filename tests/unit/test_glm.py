@@ -104,16 +104,24 @@ def test_recovers_known_odds_ratios_on_a_large_sample():
     assert (error < 3 * rows["std_err"]).all() and (rows["std_err"] < 0.04).all()
 
 
-def test_numeric_features_fit_row_level_and_rows_missing_them_are_left_out():
+def test_numeric_features_on_patterns_equal_row_level_and_rows_missing_them_are_left_out():
+    """A count feature (pages viewed) gives few patterns: the fit on patterns equals the row-level fit to 1e-8;
+    a continuous feature gives as many patterns as rows, and the fit stays row-level."""
     frame = generate(5000, seed=8, numeric=True)
     frame.loc[:9, "pages"] = np.nan
     model = AdjustedEffects([*TRUTH, "pages"]).fit(frame)
-    assert model.fitted_ and not model.result_.aggregated
-    assert model.result_.n_rows == 4990
+    row_level = AdjustedEffects([*TRUTH, "pages"], aggregate=False).fit(frame)
+    assert model.fitted_ and model.result_.aggregated and not row_level.result_.aggregated
+    assert model.result_.n_patterns < 500 and model.result_.n_rows == row_level.result_.n_rows == 4990
+    assert (model.params_ - row_level.params_).abs().max() < 1e-8
+    a, r = model.summary.set_index("term"), row_level.summary.set_index("term")
+    assert a["std_err"].to_numpy() == pytest.approx(r["std_err"].to_numpy(), rel=1e-6, nan_ok=True)
+    assert a[["n", "conversions"]].equals(r[["n", "conversions"]])
     assert "10 rows missing a numeric value are left out" in model.result_.notes
     assert model.summary.set_index("term").loc["pages", "role"] == "numeric"
-    with pytest.raises(ValueError, match="aggregate=True needs categorical inputs only"):
-        AdjustedEffects([*TRUTH, "pages"], aggregate=True).fit(frame)
+    frame["pages"] = frame["pages"] + np.random.default_rng(0).random(len(frame))
+    continuous = AdjustedEffects([*TRUTH, "pages"]).fit(frame)
+    assert continuous.fitted_ and not continuous.result_.aggregated
 
 
 def test_aliased_level_is_left_out_with_a_note():

@@ -151,14 +151,3 @@ def test_event_table_equals_statsmodels():
     np.testing.assert_array_equal(table.at_risk, reference.n_risk)
     np.testing.assert_allclose(table.survival, reference.surv_prob, atol=1e-9, rtol=0)
     assert (table.n, table.longest) == (500, duration.max())
-
-
-def test_pacing_chart_accepts_a_mean_a_hair_outside_its_integer_interval():
-    """At the deadline the simulated mean (2174.02) can exceed its quantiles [2174, 2174]; found at 100k leads."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from sla_toolkit.report.figures import pacing_figure
-
-    figure = pacing_figure(2174, 2174.0185, 2174.0, 2174.0, 2500, "at the deadline")
-    assert figure.axes[0].get_xlim()[1] > 2500
