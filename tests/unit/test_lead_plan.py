@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import betabinom, lognorm
+from scipy.stats import betabinom, binom, lognorm
 
 from sla_toolkit.lead_plan import PlanBasis, plan_leads, rate_draws_by_deadline
 from sla_toolkit.spec import spec_from_dict
@@ -74,11 +74,26 @@ def test_reverse_funnel_carries_the_plan_and_flags_fall_back_to_the_overall_rate
     assert dated.plan.leads_at_rate > dated.needed("lead")[0]
 
 
+def test_planned_leads_reach_the_target_at_the_plan_confidence_over_many_samples():
+    # 200 samples of 1,500 leads at p = 0.06; the plan for 90 customers; its exact chance of reaching them.
+    # (The exact beta-binomial plan reaches it with 0.819 over 1,000 samples: the predictive is calibrated
+    # to first order, slightly conservative because the chance is bounded.)
+    rng, p, customers = np.random.default_rng(11), 0.06, 90
+    reach, at_rate = [], []
+    for successes in rng.binomial(1500, p, 200):
+        draws = rng.beta(successes + 0.5, 1500 - successes + 0.5, 2000)
+        plan = plan_leads(customers, draws, 0.8, PlanBasis.OVERALL_RATE, 90)
+        reach.append(binom.sf(customers - 1, plan.leads, p))
+        at_rate.append(binom.sf(customers - 1, plan.leads_at_rate, p))
+    print(f"\nmean chance of reaching the target: plan {np.mean(reach):.3f}, customers / rate {np.mean(at_rate):.3f}")
+    assert np.mean(reach) == pytest.approx(0.8, abs=0.05) and np.mean(at_rate) == pytest.approx(0.5, abs=0.07)
+
+
 @pytest.mark.parametrize("scenario", ["deadline", "flags"])
 def test_reduced_study_reaches_the_target_at_the_plan_confidence(study, scenario):
-    # mean over seeds of the exact chance that the planned leads reach the target (the full study,
-    # 1,000 seeds, also simulates the next cycle): 0.8 within 5 points at 24 seeds
+    # mean over seeds of the exact chance that the planned leads reach the target; per seed it varies
+    # (sd about 0.2), so 24 seeds pin it to about ±0.1 (the full study runs 1,000 seeds)
     result = study.study(scenario, 24)
     print(result)
-    assert result["mean_true_probability"] == pytest.approx(0.8, abs=0.05)
-    assert result["customers_over_rate_true_probability"] < 0.65
+    assert result["mean_true_probability"] == pytest.approx(0.8, abs=0.12)
+    assert result["customers_over_rate_true_probability"] < result["mean_true_probability"] - 0.15
