@@ -10,6 +10,10 @@ For every transition this module reports, side by side,
   interval on the complementary log-log scale, ``log(-log S)``, from Greenwood's standard error;
 * the share of leads still open.
 
+When losses are recorded (a ``lost_at`` date or a lost status), the projection and time to win are
+the cumulative incidence of converting with loss as a competing event (Aalen–Johansen,
+:mod:`sla_toolkit.incidence`) instead of Kaplan–Meier; ``method`` says which was used.
+
 Which one a verdict uses (``basis``): the matured-cohort rate when it covers at least
 ``analysis.min_n`` leads *and* at least half of the leads that entered *and* the matured cohorts
 convert at the same pace as the recent ones (log-rank test, :mod:`sla_toolkit.cohort_agreement`:
@@ -28,7 +32,10 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .cohort_agreement import cohort_agreement
+from .decided import losses_recorded
 from .errors import Reason
+from .incidence import (ProjectionMethod, cif_conditional_median, cif_conversion_at, cif_event_table,
+                        competing_outcomes, fit_cif)
 from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -50,7 +57,9 @@ class RateBasis(str, Enum):
 
 @dataclass(frozen=True)
 class KmProjection(ResultMixin):
-    """``1 - S(window)``: the share converting within the window, from a Kaplan–Meier fit."""
+    """The share converting within the window: ``1 - S(window)`` from a Kaplan–Meier fit, or, when
+    losses are recorded, the cumulative incidence of converting with loss as a competing event
+    (``method``)."""
 
     estimate: float
     low: float
@@ -62,7 +71,11 @@ class KmProjection(ResultMixin):
     confidence: float
     transform: str = KM_TRANSFORM
     reason: Reason = Reason.OK
-    title = "Kaplan–Meier projection"
+    method: ProjectionMethod = ProjectionMethod.KAPLAN_MEIER
+
+    @property
+    def title(self) -> str:
+        return f"Projection within the window ({self.method.words})"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])
@@ -113,7 +126,8 @@ class TransitionConversion(ResultMixin):
         for label, est in (("naive", self.naive), ("matured", self.matured), ("projected", self.projected)):
             row.update({f"{label}_rate": est.estimate, f"{label}_low": est.low, f"{label}_high": est.high,
                         f"{label}_n": est.n})
-        row.update({"share_open": self.share_open, "n_open": self.n_open, "basis": self.basis.value,
+        row.update({"projected_method": self.projected.method.value,
+                    "share_open": self.share_open, "n_open": self.n_open, "basis": self.basis.value,
                     "estimate": self.estimate, "low": self.low, "high": self.high, "n": self.n,
                     "reason": self.reason.value, "note": self.note})
         return pd.DataFrame([row])
@@ -193,6 +207,22 @@ def km_projection(duration, event, window_days: float, confidence: float = 0.95)
                         int(survival.time.size), events, float(window_days), confidence, reason=reason)
 
 
+def cif_projection(duration, status, window_days: float, confidence: float = 0.95) -> KmProjection:
+    """Cumulative incidence of converting within ``window_days``, loss a competing event (status 1 won,
+    2 lost, 0 open); the interval is on the log(-log) scale (see :mod:`sla_toolkit.incidence`)."""
+    method = ProjectionMethod.CUMULATIVE_INCIDENCE
+    fit = fit_cif(duration, status)
+    if fit is None:
+        return KmProjection(float("nan"), 0.0, 1.0, float("nan"), 0, 0, window_days, confidence,
+                            reason=Reason.INSUFFICIENT_N, method=method)
+    at = cif_conversion_at(fit, [window_days], confidence).iloc[0]
+    events = int(((np.asarray(fit.status) == 1) & (np.asarray(fit.time) <= window_days)).sum())
+    reason = Reason.NO_EVENTS if events == 0 else Reason.OK
+    return KmProjection(float(at["conversion"]), float(at["low"]), float(at["high"]), float(at["standard_error"]),
+                        int(np.asarray(fit.time).size), events, float(window_days), confidence, transform="loglog",
+                        reason=reason, method=method)
+
+
 def default_transitions(spec: SlaSpec) -> list[tuple[str, str]]:
     """Adjacent transitions, then first -> last, then any other transition the spec sets a target for."""
     stages = spec.funnel.stages
@@ -223,7 +253,13 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
         return TransitionConversion(name, window, naive, matured, projected, 0, 0.0, RateBasis.PLAIN,
                                     Reason.NO_TIMESTAMPS, "no timestamps for this transition: plain rate, "
                                     "nothing to censor on")
-    projected = km_projection(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"], window, confidence)
+    competing = losses_recorded(leads)
+    if competing:
+        decided = competing_outcomes(outcomes, leads, spec, from_stage)
+        projected = cif_projection(decided["duration_days"], decided["status"], window, confidence)
+    else:
+        projected = km_projection(outcomes.loc[timed, "duration_days"], outcomes.loc[timed, "event"], window,
+                                  confidence)
     lost = lost_mask(leads, spec)
     still_open = entered & ~outcomes["converted"] & ~outcomes["matured"] & ~lost
     n_open = int(still_open.sum())
@@ -235,10 +271,11 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
                                           + agreement.words)
     elif enough:
         basis, note = RateBasis.PROJECTED, (f"cohorts differ: {agreement.words}, so the matured rate would describe "
-                                            "only the oldest leads; Kaplan–Meier projection over all leads")
+                                            "only the oldest leads; projection over all leads "
+                                            f"({projected.method.words})")
     else:
         basis, note = RateBasis.PROJECTED, (f"only {matured.n} of {int(timed.sum())} leads have matured: "
-                                            f"Kaplan–Meier projection over all leads")
+                                            f"projection over all leads ({projected.method.words})")
     if basis is RateBasis.PROJECTED:
         longest = float(outcomes.loc[timed, "duration_days"].max())
         if longest < window:
@@ -285,7 +322,11 @@ class TimeToConvert(ResultMixin):
     confidence: float
     as_of: pd.Timestamp
     notes: tuple[str, ...] = ()
-    title = "Time to convert (Kaplan–Meier)"
+    method: ProjectionMethod = ProjectionMethod.KAPLAN_MEIER
+
+    @property
+    def title(self) -> str:
+        return f"Time to convert ({self.method.words})"
 
     def to_frame(self) -> pd.DataFrame:
         return self.summary
@@ -293,10 +334,14 @@ class TimeToConvert(ResultMixin):
 
 def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
                     horizons_days: tuple[int, ...] = HORIZONS_DAYS) -> TimeToConvert:
-    """KM curves, medians and shares converted within each horizon, overall and per channel."""
+    """Curves, medians and shares converted within each horizon, overall and per channel.
+
+    Kaplan–Meier; cumulative incidence with loss as a competing event when losses are recorded.
+    """
     as_of = pd.Timestamp(as_of)
     view = as_of_view(leads, spec, as_of)
     confidence, channel = spec.analysis.confidence, spec.channel_column
+    method = ProjectionMethod.CUMULATIVE_INCIDENCE if losses_recorded(view) else ProjectionMethod.KAPLAN_MEIER
     rows, curves, notes = [], [], []
     for from_stage, to_stage in default_transitions(spec):
         outcomes = transition_outcomes(view, spec, from_stage, to_stage, as_of)
@@ -310,8 +355,11 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
         if channel in view:
             levels = view[channel].astype("str").fillna("(missing)")
             groups += [(level, timed & (levels == level)) for level in sorted(levels[timed].unique())]
+        if method is ProjectionMethod.CUMULATIVE_INCIDENCE:
+            decided = competing_outcomes(outcomes, view, spec, from_stage)
+            outcomes = outcomes.assign(duration_days=decided["duration_days"], status=decided["status"])
         for group, mask in groups:
-            row, curve = _time_summary(outcomes.loc[mask], window, horizons_days, confidence)
+            row, curve = _time_summary(outcomes.loc[mask], window, horizons_days, confidence, method)
             rows.append({"transition": name, "group": group, **row})
             curves.append(curve.assign(transition=name, group=group))
     summary = pd.DataFrame(rows)
@@ -319,40 +367,49 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     if len(curve_table):
         keys = ["transition", "group"]
         curve_table = curve_table[keys + [c for c in curve_table if c not in keys]]
-    return TimeToConvert(summary, curve_table, tuple(horizons_days), confidence, as_of, tuple(notes))
+    return TimeToConvert(summary, curve_table, tuple(horizons_days), confidence, as_of, tuple(notes), method)
 
 
-def _time_summary(outcomes: pd.DataFrame, window: float, horizons, confidence: float) -> tuple[dict, pd.DataFrame]:
+def _time_summary(outcomes: pd.DataFrame, window: float, horizons, confidence: float,
+                  method: ProjectionMethod) -> tuple[dict, pd.DataFrame]:
+    """One group's row; ``km_median_*`` and ``share_within_*`` come from the curve of ``method``."""
     duration = outcomes["duration_days"].to_numpy(float)
     event = outcomes["event"].to_numpy(bool)
-    survival = fit_km(duration, event)
+    competing = method is ProjectionMethod.CUMULATIVE_INCIDENCE
+    survival = fit_cif(duration, outcomes["status"].to_numpy(int)) if competing else fit_km(duration, event)
     converted_days = np.sort(duration[event])
     median, median_low, median_high = _median_with_interval(converted_days, confidence)
     row = {"n": int(duration.size), "events": int(event.sum()),
            "median_days_converted": median, "median_low": median_low, "median_high": median_high}
-    km_median, km_low, km_high = _km_conditional_median(survival, window, confidence)
+    conditional_median = cif_conditional_median if competing else _km_conditional_median
+    km_median, km_low, km_high = conditional_median(survival, window, confidence)
     row.update({"km_median_days": km_median, "km_median_low": km_low, "km_median_high": km_high})
-    at = km_conversion_at(survival, list(horizons), confidence)
+    conversion_at = cif_conversion_at if competing else km_conversion_at
+    at = conversion_at(survival, list(horizons), confidence)
     for h, (_, point) in zip(horizons, at.iterrows()):
         row.update({f"converted_within_{h}": int((converted_days <= h).sum()), f"share_within_{h}": point["conversion"],
                     f"share_within_{h}_low": point["low"], f"share_within_{h}_high": point["high"]})
-    return row, _thinned_curve(survival, confidence)
+    return row, _thinned_curve(survival, confidence, competing)
 
 
-def _thinned_curve(survival, confidence: float, points: int = CURVE_POINTS) -> pd.DataFrame:
+def _thinned_curve(survival, confidence: float, competing: bool = False,
+                   points: int = CURVE_POINTS) -> pd.DataFrame:
     """The curve at every event time, or at ``points`` evenly spaced times when there are more event times.
 
     The report draws the curve as a step line a few hundred pixels wide; a million leads have
     hundreds of thousands of event times, which would only make ``results.json`` large. ``events``
     counts the conversions since the previous point, so the column still sums to the total.
     """
-    times = np.asarray(survival.surv_times, dtype=float)
-    events = np.asarray(survival.n_events, dtype=float)
+    if competing:
+        times, events = cif_event_table(survival)
+    else:
+        times = np.asarray(survival.surv_times, dtype=float)
+        events = np.asarray(survival.n_events, dtype=float)
     if times.size > points:
         grid = np.linspace(times[0], times[-1], points)
         cumulative = np.cumsum(events)[np.searchsorted(times, grid, side="right") - 1]
         events, times = np.diff(cumulative, prepend=0.0), grid
-    curve = km_conversion_at(survival, times, confidence)
+    curve = (cif_conversion_at if competing else km_conversion_at)(survival, times, confidence)
     curve["events"] = events
     return curve
 

@@ -36,6 +36,36 @@ def generated_deals(seed: int, n: int = 4000, win_rate: float = 0.35, stale: dic
     return leads
 
 
+def competing_deals(seed: int, n: int = 3000, win_probability: float = 0.3, as_of: str = "2025-07-20") -> pd.DataFrame:
+    """Deals whose true conversion within 45 days is known (:func:`competing_truth`), with heavy, fast losses.
+
+    Each deal is won with ``win_probability`` after Gamma(2, 10) days (mean 20), otherwise lost after
+    Exponential(8) days; deals are created over H1 2025 and seen at ``as_of``, so young deals are open.
+    Kaplan–Meier that censors losses at their date overstates conversion; the cumulative incidence does not.
+    """
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.uniform(0, 180, n), unit="D")
+    won = rng.uniform(size=n) < win_probability
+    delay = np.where(won, rng.gamma(2.0, 10.0, n), rng.exponential(8.0, n))
+    decided_at = created + pd.to_timedelta(delay, unit="D")
+    decided_at = decided_at.where(decided_at <= pd.Timestamp(as_of))
+    leads = pd.DataFrame({"lead_id": [f"C{i}" for i in range(n)], "created_at": created.astype("datetime64[us]"),
+                          "team": rng.choice(["north", "south"], size=n)})
+    leads["reached_lead"], leads["lead_at"] = True, leads["created_at"]
+    leads["customer_at"] = decided_at.where(won).astype("datetime64[us]")
+    leads["reached_customer"] = leads["customer_at"].notna()
+    leads["lost_at"] = decided_at.where(~won).astype("datetime64[us]")
+    leads["lost"] = leads["lost_at"].notna()
+    return leads
+
+
+def competing_truth(win_probability: float = 0.3, window_days: float = 45) -> float:
+    """True share of :func:`competing_deals` won within ``window_days``: p * P(Gamma(2, 10) <= window)."""
+    from scipy.stats import gamma
+
+    return win_probability * float(gamma.cdf(window_days, 2.0, scale=10.0))
+
+
 def pipeline_spec(min_n: int = 50) -> SlaSpec:
     return spec_from_dict({"name": "deals", "period": {"start": "2025-01-01", "end": "2025-06-30"},
                            "funnel": {"stages": ["lead", "customer"], "windows_days": {"customer": 45}},

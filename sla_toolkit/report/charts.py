@@ -210,8 +210,10 @@ def ratio_forest_chart(fits: dict, ratio: str, what: str) -> str:
 
 # -- Kaplan–Meier ---------------------------------------------------------------------------------------------
 
-def km_chart(curves: pd.DataFrame, transition: str, window: int | None, top: int = KM_GROUPS) -> str:
-    """Share converted over time for all leads and the ``top`` largest groups, each with its 95% band."""
+def km_chart(curves: pd.DataFrame, transition: str, window: int | None, top: int = KM_GROUPS,
+             method: str = "Kaplan–Meier") -> str:
+    """Share converted over time for all leads and the ``top`` largest groups, each with its 95% band
+    (``method``: Kaplan–Meier, or cumulative incidence when losses compete)."""
     rows = curves.loc[curves["transition"] == transition]
     if rows.empty:
         return ""
@@ -238,7 +240,7 @@ def km_chart(curves: pd.DataFrame, transition: str, window: int | None, top: int
     more = f"; {left_out} smaller groups left out (see the table)" if left_out > 0 else ""
     return figure_html(fig, f"{transition}: share of leads converted after each day, for all leads and the "
                             f"{len(shown) - 1} largest groups, shaded 95% bands; the dashed line is the agreed "
-                            f"window{more}.", f"Kaplan–Meier curves for {transition}")
+                            f"window{more}.", f"{method} curves for {transition}")
 
 
 def time_to_convert_charts(result, limit: int = 3) -> list[str]:
@@ -246,4 +248,5 @@ def time_to_convert_charts(result, limit: int = 3) -> list[str]:
     if curves.empty or "transition" not in curves:
         return []
     windows = {t.transition: t.window_days for t in result.conversion.transitions}
-    return [km_chart(curves, t, windows.get(t)) for t in curves["transition"].unique()[:limit]]
+    method = result.time_to_convert.method.short
+    return [km_chart(curves, t, windows.get(t), method=method) for t in curves["transition"].unique()[:limit]]

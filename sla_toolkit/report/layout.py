@@ -40,9 +40,11 @@ def funnel(result) -> str:
 
 
 def time_to_convert(result) -> str:
-    """Kaplan–Meier charts of the top groups and the table, closed by default."""
+    """Time-to-convert charts of the top groups (Kaplan–Meier, or cumulative incidence when losses are
+    recorded) and the table, closed by default."""
     block = "".join(charts.time_to_convert_charts(result)) + sections.time_to_convert_block(result)
-    return sections.collapsed(block, "Time to convert: Kaplan–Meier charts and the table of medians and shares")
+    method = result.time_to_convert.method.short
+    return sections.collapsed(block, f"Time to convert: {method} charts and the table of medians and shares")
 
 
 def breakdowns(result) -> str:

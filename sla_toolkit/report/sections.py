@@ -60,6 +60,9 @@ _BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
                 "spend / Poisson count": "spend to date over the count to date"}
 
 
+_COMPETING_BASIS = "cumulative-incidence projection over all leads (losses as a competing event)"
+
+
 def scorecard(result) -> str:
     """One row per SLA target: human label, target, estimate, interval mark, n, coloured status, in words."""
     return render.scorecard(result)
@@ -122,21 +125,51 @@ def conversion_table(result) -> str:
     table = result.conversion.to_frame()
     plain = (table["basis"] == "plain_rate").to_numpy()
     not_applicable = f"not applicable ({NO_DATES})"
+    competing = (table.get("projected_method", pd.Series(dtype=str)) == "cumulative_incidence").any()
+    projection = ("projection (cumulative incidence, losses as a competing event)" if competing
+                  else "Kaplan–Meier projection")
     shown = pd.DataFrame({
         "transition": table["transition"],
         "window (days)": [not_applicable if p else f"{w:,}" for p, w in zip(plain, table["window_days"])],
         "naive rate (open leads counted as lost)": _rate_text(table, "naive"),
         "matured cohorts": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "matured"))],
-        "Kaplan–Meier projection": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "projected"))],
+        projection: [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "projected"))],
         "still open": [not_applicable if p else pct(x) for p, x in zip(plain, table["share_open"])],
-        "used for verdicts": [_BASIS_WORDS.get(b, b) for b in table["basis"]],
+        "used for verdicts": [_COMPETING_BASIS if competing and b == "km_projection" else _BASIS_WORDS.get(b, b)
+                              for b in table["basis"]],
     })
     note = ""
     if plain.all():
         note = (f'<p class="muted">{NO_DATES.capitalize()}: every lead counts as decided, so conversion windows, '
                 "matured cohorts, Kaplan–Meier projections and the open share are not applicable; verdicts use "
                 "the plain rate.</p>")
-    return '<div class="sla">' + frame_html(shown, index=False) + note + "</div>"
+    return '<div class="sla">' + frame_html(shown, index=False) + note + clustered_block(result) + "</div>"
+
+
+def clustered_block(result) -> str:
+    """With analysis.cluster: naive and cluster-robust intervals side by side, overdispersion and its warning."""
+    clustered = getattr(result, "clustered", None)
+    if clustered is None:
+        return ""
+    from ..clustered import OVERDISPERSION_WARNING
+
+    t = clustered.summary
+    level = f"{round(100 * clustered.confidence)}%"
+    shown = pd.DataFrame({
+        "transition": t["transition"], "n (matured)": t["n"].map("{:,}".format),
+        f"{clustered.column} clusters": t["clusters"],
+        f"rate, {level} CI treating leads as independent": [f"{pct(r)} ({pct(lo)}–{pct(hi)})" for r, lo, hi in
+                                                             zip(t["rate"], t["naive_low"], t["naive_high"])],
+        f"{level} CI, cluster-robust": [f"{pct(lo)}–{pct(hi)}" for lo, hi in zip(t["robust_low"], t["robust_high"])],
+        "overdispersion (Pearson χ²/df)": [f"{d:.2f}" if d == d else "–" for d in t["dispersion"]],
+    })
+    warned = "".join(f"<li><b>Warning:</b> {esc(w)}.</li>" for w in clustered.warnings)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in clustered.notes)
+    return (f"<h4>Leads clustered by {esc(clustered.column)}</h4>" + frame_html(shown, index=False)
+            + (f"<ul>{warned}</ul>" if warned else
+               f'<p class="muted">Overdispersion at or below {OVERDISPERSION_WARNING}: leads of one '
+               f"{esc(clustered.column)} convert about as independently as a binomial model assumes.</p>")
+            + (f'<ul class="muted">{notes}</ul>' if notes else ""))
 
 
 def decided_block(result) -> str:
@@ -194,7 +227,9 @@ METHODS = """
 reverse funnel carry 90% intervals.</li>
 <li><b>Open leads are not failures.</b> A lead whose conversion window has not ended by the as-of date is
 "open". Verdicts use the rate among matured leads (whose window has ended) when they are numerous enough,
-otherwise a Kaplan–Meier projection that uses every lead; the naive rate is shown for reference only.</li>
+otherwise a Kaplan–Meier projection that uses every lead; the naive rate is shown for reference only. When
+lost deals are recorded, the projection and time to convert are cumulative incidences with loss as a competing
+event (Aalen–Johansen): a lost deal no longer counts as a possible conversion.</li>
 <li><b>SLA statuses.</b> MET: the estimate meets the target. AT_RISK: it misses, but the interval still
 contains the target (or pacing gives a middling probability). MISSED: the interval excludes the target.
 INSUFFICIENT_DATA: fewer leads than the agreed minimum. NOT_APPLICABLE: the data lacks what the check needs.</li>
@@ -204,7 +239,10 @@ leads on both sides, and an effect at least as large as agreed. Everything else 
 evidence either way". Differences between channels or segments are associations, not proof of cause.</li>
 <li><b>Models.</b> Adjusted odds ratios come from a logistic regression (binomial GLM) that holds the other
 columns fixed; lead scoring compares two models by cross-validated ROC AUC (with a DeLong interval),
-Brier score and calibration; the Cox model gives hazard ratios of converting sooner.</li>
+Brier score and calibration. When leads have a time order the folds chain forward in time and the model
+with the better out-of-time AUC (the latest leads, scored by a model of the earlier ones) is chosen. An input
+that separates converters almost on its own (AUC ≥ 0.95) or carries over half the importance is flagged as a
+possible leak, with the model refit without it. The Cox model gives hazard ratios of converting sooner.</li>
 <li><b>Costs.</b> Spend is taken as known and counts as Poisson: cost per customer intervals divide spend by
 the exact interval of the customer count. Costs are to date: open leads may still convert.</li>
 <li><b>Next cycle.</b> The proposed targets change only where a finding supports it; channel-mix shifts are
@@ -323,6 +361,7 @@ def models_block(result) -> str:
     else:
         parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
             scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
+        parts.append(_leak_block(scoring))
         if getattr(scoring, "sampled_from", 0):
             sample_note = next((n for n in scoring.notes if "stratified random sample" in n), "")
             parts.append(f"<p>Sample: {esc(sample_note)}.</p>")
@@ -339,23 +378,46 @@ def models_block(result) -> str:
     return "".join(parts)
 
 
+def _leak_block(scoring) -> str:
+    """Possible leaks by name, with the chosen model's AUC with and without them."""
+    leaks = getattr(scoring, "possible_leaks", ())
+    if not leaks:
+        return ""
+    why = scoring.leak_check.set_index("feature")["why"]
+    items = "".join(f"<li><b>{esc(name)}</b>: {esc(why.get(name, ''))}</li>" for name in leaks)
+    return (f'<p><b>Possible leak</b> (an input that may be filled in after the outcome):</p><ul>{items}</ul>'
+            + frame_html(scoring.leak_refit, index=False, float_format=lambda x: f"{x:.3g}")
+            + "<p>If it is only known once a deal is decided, list it under <code>leaky:</code> in sla.yaml.</p>")
+
+
 def time_to_convert_block(result) -> str:
-    """Median days to convert (Kaplan–Meier) and the share converted within 7/30/90 days, with intervals."""
+    """Median days to convert and the share converted within 7/30/90 days, with intervals; the method is named
+    (Kaplan–Meier, or cumulative incidence with losses as a competing event when losses are recorded)."""
     t = result.time_to_convert
     s = t.summary
     if s.empty:
         return '<div class="sla"><p>No stage dates: time to convert is not applicable.</p></div>'
+    method = getattr(t, "method", None)
+    competing = method is not None and method.value == "cumulative_incidence"
     shown = pd.DataFrame({"transition": s["transition"], "group": s["group"].astype(str), "leads": s["n"],
                           "converted": s["events"],
-                          "median days (KM, 95% CI)": [_ci(m, lo, hi, scale=1.0) for m, lo, hi in
+                          f"median days ({'CIF' if competing else 'KM'}, 95% CI)": [
+                              _ci(m, lo, hi, scale=1.0) for m, lo, hi in
                                                        zip(s["km_median_days"], s["km_median_low"],
                                                            s["km_median_high"])]})
     for h in t.horizons_days:
         shown[f"within {h} days, % (95% CI)"] = [_ci(r, lo, hi) for r, lo, hi in zip(
             s[f"share_within_{h}"], s[f"share_within_{h}_low"], s[f"share_within_{h}_high"])]
-    return ('<div class="sla">' + frame_html(shown, index=False)
-            + '<p class="muted">Median: among leads that convert within the window, from the Kaplan–Meier curve '
-              "(open leads count for as long as they have been open). Shares: Kaplan–Meier with intervals.</p></div>")
+    if competing:
+        note = ("Method: cumulative incidence, losses as a competing event (Aalen–Johansen): a lost lead stops "
+                "counting as a possible conversion from its loss date; open leads count for as long as they have "
+                "been open. Median: among leads that convert within the window, from that curve. Shares: "
+                "cumulative incidence with 95% intervals (delta method, log(-log) scale).")
+    else:
+        note = ("Method: Kaplan–Meier, open leads censored. Median: among leads that convert within the window, "
+                "from the Kaplan–Meier curve (open leads count for as long as they have been open). Shares: "
+                "Kaplan–Meier with intervals.")
+    return '<div class="sla">' + frame_html(shown, index=False) + f'<p class="muted">{note}</p></div>'
 
 
 def reverse_funnel_block(result) -> str:

@@ -62,6 +62,10 @@ def test_shape_runs_end_to_end(shape: Shape, reports, tmp_path, capsys):
         assert "No stage dates: time to convert is not applicable" in text
         assert "Pacing not applicable" in text
         assert "not applicable (no stage dates)" in text
+    if shape.timing is Timing.PIPELINE:   # losses recorded: time to win by cumulative incidence, named
+        assert "Method: cumulative incidence, losses as a competing event" in text
+    elif shape.timing is Timing.DATED:
+        assert "Method: Kaplan–Meier, open leads censored" in text
     if not shape.extras:
         assert "No spend table was mapped: cost KPIs are not applicable" in text
         assert "Follow-up SLA not applicable" in text

@@ -8,6 +8,7 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from sla_toolkit.errors import Reason
+from sla_toolkit.incidence import ProjectionMethod
 from sla_toolkit.spec import load_spec, spec_from_dict
 from sla_toolkit.survival import (RateBasis, _median_with_interval, conversion_rates, default_transitions, fit_km,
                                   km_conversion_at, km_projection, time_to_convert)
@@ -81,15 +82,23 @@ def two_stage_leads():
 def test_transition_rates_by_hand():
     # at 02-01: H not created yet; I's win (02-10) not happened yet. Entered: A B C D E F G I (8).
     # naive: A, B, E converted -> 3/8. Matured (created by 01-22): A B C D I; within 10 days: A only -> 1/5.
-    # KM durations: E 2 (event), G 2, A 4 (event), F 4, B 18 (event), I 22, D 27, C 29
-    #   S(2) = 7/8, S(4) = 7/8 * 5/6 = 35/48 -> projection within 10 days 13/48. Open: F only.
+    # Losses are recorded (D lost 01-08, G 01-31): cumulative incidence, loss a competing event.
+    # Times: G 1 (lost), E 2 (won), D 3 (lost), A 4 (won), F 4 (open), B 18 (won), I 22, C 29 (open).
+    #   F(2) = S(1) * 1/7 = 7/8 * 1/7 = 1/8; S(3) = 7/8 * 6/7 * 5/6 = 5/8; F(4) = 1/8 + 5/8 * 1/5 = 1/4.
+    #   Projection within 10 days: 1/4. Open: F only.
     item = conversion_rates(two_stage_leads(), two_stage_spec(), AS_OF).get("lead->customer")
     print(f"\nhand table: naive {item.naive.estimate:.4f}, matured {item.matured.estimate:.4f}, "
           f"projected {item.projected.estimate:.4f}, open {item.share_open:.4f}")
     assert (item.naive.successes, item.naive.n) == (3, 8)
     assert (item.matured.successes, item.matured.n) == (1, 5)
-    assert item.projected.estimate == pytest.approx(13 / 48, abs=1e-12)
+    assert item.projected.estimate == pytest.approx(1 / 4, abs=1e-12)
+    assert item.projected.method is ProjectionMethod.CUMULATIVE_INCIDENCE
     assert (item.n_open, item.share_open) == (1, pytest.approx(1 / 8))
+    # without recorded losses, Kaplan–Meier: D and G are open (durations 27 and 2):
+    #   S(2) = 7/8, S(4) = 7/8 * 5/6 = 35/48 -> 13/48
+    unrecorded = conversion_rates(two_stage_leads().drop(columns=["lost_at"]), two_stage_spec(), AS_OF)
+    assert unrecorded.get("lead->customer").projected.estimate == pytest.approx(13 / 48, abs=1e-12)
+    assert unrecorded.get("lead->customer").projected.method is ProjectionMethod.KAPLAN_MEIER
     # 5 matured >= min_n 3 and >= half of 8: the matured-cohort rate is the verdict basis
     assert item.basis is RateBasis.MATURED and item.estimate == pytest.approx(0.2) and item.n == 5
 
@@ -97,8 +106,9 @@ def test_transition_rates_by_hand():
 def test_projection_is_the_basis_when_few_leads_have_matured():
     item = conversion_rates(two_stage_leads(), two_stage_spec(min_n=6), AS_OF).get("lead->customer")
     assert item.basis is RateBasis.PROJECTED
-    assert (item.estimate, item.n) == (pytest.approx(13 / 48), 8)
+    assert (item.estimate, item.n) == (pytest.approx(1 / 4), 8)
     assert "only 5 of 8 leads have matured" in item.note
+    assert "cumulative incidence, losses as a competing event" in item.note
 
 
 def test_flag_only_stages_fall_back_to_the_plain_rate():
@@ -120,13 +130,23 @@ def test_default_transitions_add_overall_and_targeted_pairs():
 def test_time_to_convert_by_hand():
     result = time_to_convert(two_stage_leads(), two_stage_spec(), AS_OF)
     row = result.summary.set_index(["transition", "group"]).loc[("lead->customer", "all")]
-    # converted so far: E 2, A 4, B 18 days -> median 4; KM: F(10) = 13/48, half of it reached at t = 4
-    assert row["median_days_converted"] == 4 and row["km_median_days"] == 4
+    # converted so far: E 2, A 4, B 18 days -> median 4. Cumulative incidence (see
+    # test_transition_rates_by_hand): F(2) = 1/8, F(4) = 1/4, F(18) = 1/4 + S(4) * 1/3 = 1/4 + 1/2 * 1/3;
+    # F(10) = 1/4, half of it (1/8) is reached at t = 2
+    assert result.method is ProjectionMethod.CUMULATIVE_INCIDENCE
+    assert "competing event" in result.title
+    assert row["median_days_converted"] == 4 and row["km_median_days"] == 2
     assert row["converted_within_7"] == 2 and row["converted_within_30"] == 3
-    assert row["share_within_7"] == pytest.approx(13 / 48)
+    assert row["share_within_7"] == pytest.approx(1 / 4)
     assert set(result.summary["group"]) == {"all", "x", "y"}
     curve = result.curves.query("group == 'all'")
-    assert curve["conversion"].tolist() == pytest.approx([1 / 8, 13 / 48, 1 - 105 / 192])
+    assert curve["conversion"].tolist() == pytest.approx([1 / 8, 1 / 4, 5 / 12])
+    # without recorded losses: Kaplan–Meier, F(10) = 13/48, half of it reached at t = 4
+    km = time_to_convert(two_stage_leads().drop(columns=["lost_at"]), two_stage_spec(), AS_OF)
+    km_row = km.summary.set_index(["transition", "group"]).loc[("lead->customer", "all")]
+    assert km.method is ProjectionMethod.KAPLAN_MEIER and km_row["km_median_days"] == 4
+    assert km_row["share_within_7"] == pytest.approx(13 / 48)
+    assert km.curves.query("group == 'all'")["conversion"].tolist() == pytest.approx([1 / 8, 13 / 48, 1 - 105 / 192])
 
 
 def test_median_interval_from_order_statistics():

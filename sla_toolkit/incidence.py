@@ -1,0 +1,191 @@
+"""Time to win when losses are recorded: cumulative incidence with loss as a competing event.
+
+When the mapping records losses (a ``lost_at`` date or a lost status), a lead that was lost can no
+longer convert. Kaplan–Meier would have to either censor it at its loss (as if it might still win:
+``1 - S`` then overstates conversion) or keep it at risk forever. The Aalen–Johansen estimate of the
+cumulative incidence function (CIF) treats the loss as what it is, a competing event:
+
+    F_win(t) = sum over event times s <= t of S(s-) * wins(s) / at_risk(s),
+
+``S`` being the Kaplan–Meier curve of the first decision (won or lost). statsmodels'
+``CumIncidenceRight`` computes it with its delta-method standard error (Marubini and Valsecchi,
+as in Stata's ``stcompet``). The pointwise interval is computed on the log(-log F) scale and
+mapped back, so it stays inside [0, 1]; where F is 0 or 1 or the standard error is not defined,
+the Wilson interval of the leads still at risk is used, as for Kaplan–Meier.
+
+A loss with a date is a competing event on that date (clipped to the follow-up); a loss known only
+from a status column has no date and counts as a competing event at the as-of date, the end of
+its follow-up: the lead stays at risk until then without converting.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+from statsmodels.duration.survfunc import CumIncidenceRight
+
+from .outcomes import lost_mask
+from .spec import SlaSpec
+from .stats import wilson_bounds
+from .types import stage_column
+
+CENSORED, WON, LOST = 0, 1, 2
+_DAY = pd.Timedelta(days=1)
+
+
+class ProjectionMethod(str, Enum):
+    """How the share converting within a window is projected from leads still open."""
+
+    KAPLAN_MEIER = "kaplan_meier"
+    CUMULATIVE_INCIDENCE = "cumulative_incidence"
+
+    @property
+    def words(self) -> str:
+        return METHOD_WORDS[self]
+
+    @property
+    def short(self) -> str:
+        return "cumulative incidence" if self is ProjectionMethod.CUMULATIVE_INCIDENCE else "Kaplan–Meier"
+
+
+METHOD_WORDS = {
+    ProjectionMethod.KAPLAN_MEIER: "Kaplan–Meier, open leads censored",
+    ProjectionMethod.CUMULATIVE_INCIDENCE: "cumulative incidence, losses as a competing event",
+}
+
+
+def competing_outcomes(outcomes: pd.DataFrame, leads: pd.DataFrame, spec: SlaSpec, from_stage: str) -> pd.DataFrame:
+    """``duration_days`` and ``status`` (0 open, 1 converted, 2 lost first) of the timed leads of a transition.
+
+    ``outcomes`` is :func:`~sla_toolkit.outcomes.transition_outcomes` on ``leads`` (already seen at the
+    as-of date): open leads keep their follow-up time, converted leads their conversion time, and a lead
+    lost before converting gets its loss time (days from entering ``from_stage`` to ``lost_at``, within
+    its follow-up; without a loss date, its whole follow-up).
+    """
+    timed = outcomes["entered"] & outcomes["duration_days"].notna()
+    duration = outcomes["duration_days"].astype(float)
+    lost_first = lost_mask(leads, spec) & ~outcomes["event"] & timed
+    if "lost_at" in leads and stage_column(from_stage) in leads:
+        to_loss = ((leads["lost_at"] - leads[stage_column(from_stage)]) / _DAY).astype(float).clip(lower=0)
+        dated = lost_first & to_loss.notna()
+        duration = duration.where(~dated, np.minimum(to_loss, duration))
+    status = np.where(outcomes["event"], WON, np.where(lost_first, LOST, CENSORED))
+    frame = pd.DataFrame({"duration_days": duration, "status": status}, index=outcomes.index)
+    return frame.loc[timed]
+
+
+def fit_cif(duration, status) -> CumIncidenceRight | None:
+    """statsmodels' Aalen–Johansen fit (status 1 won, 2 lost, 0 censored); None without durations."""
+    duration = np.asarray(duration, dtype=float)
+    status = np.asarray(status, dtype=int)
+    keep = np.isfinite(duration)
+    if not keep.any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):   # n = d at a last time: see win_standard_error
+        return CumIncidenceRight(duration[keep], status[keep])
+
+
+def _win_arrays(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
+    """The CIF of winning and its standard error at ``fit.times`` (zeros when nobody won)."""
+    if len(fit.cinc) < WON:   # no event of any kind: statsmodels returns no curve
+        return np.zeros(len(fit.times)), np.zeros(len(fit.times))
+    cif, se = np.asarray(fit.cinc[WON - 1], dtype=float), np.asarray(fit.cinc_se[WON - 1], dtype=float)
+    if not np.isfinite(se).all():
+        se = win_standard_error(fit, cif)
+    return cif, se
+
+
+def win_standard_error(fit: CumIncidenceRight, cif: np.ndarray) -> np.ndarray:
+    """Delta-method standard error of the CIF of winning, as statsmodels computes it, at ``fit.times``.
+
+    statsmodels expands ``(F(t) - F(t_j))^2 d_j / (n_j (n_j - d_j))`` into three sums; at a last time
+    where every lead still at risk has an event (n = d) that gives inf - inf, so the standard error is
+    NaN from there on. The weight ``(F(t) - F(t_j))^2`` is zero at that time, so the term is dropped here
+    and the rest of the formula is unchanged (tested equal to statsmodels' wherever it is defined).
+    """
+    time = np.asarray(fit.time, dtype=float)
+    status = np.asarray(fit.status)
+    times = np.asarray(fit.times, dtype=float)
+    position = np.searchsorted(times, time)
+    at_risk = time.size - np.searchsorted(np.sort(time), times, side="left")
+    events = np.bincount(position, weights=(status > 0).astype(float), minlength=times.size)
+    wins = np.bincount(position, weights=(status == WON).astype(float), minlength=times.size)
+    all_cause = np.cumprod(1 - events / at_risk)
+    before = np.r_[1.0, all_cause[:-1]] / at_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(at_risk > events, events / (at_risk * (at_risk - events)), 0.0)
+    variance = cif ** 2 * np.cumsum(ratio) - 2 * cif * np.cumsum(cif * ratio) + np.cumsum(cif ** 2 * ratio)
+    variance += np.cumsum(before ** 2 * (at_risk - wins) * wins / at_risk)
+    term = before * wins / at_risk
+    variance += -2 * cif * np.cumsum(term) + 2 * np.cumsum(cif * term)
+    return np.sqrt(np.clip(variance, 0, None))
+
+
+def cif_conversion_at(fit: CumIncidenceRight, times, confidence: float = 0.95) -> pd.DataFrame:
+    """Cumulative incidence of converting at each time, with its pointwise log(-log) interval.
+
+    Columns as :func:`sla_toolkit.survival.km_conversion_at`: ``time_days``, ``conversion``, ``low``,
+    ``high``, ``standard_error``, ``at_risk``.
+    """
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    cif, cif_se = _win_arrays(fit)
+    index = np.searchsorted(fit.times, times, side="right")   # 0: before the first time, F = 0
+    value = np.r_[0.0, cif][index]
+    se = np.r_[0.0, cif_se][index]
+    z = scipy_stats.norm.ppf(0.5 + confidence / 2)
+    usable = (value > 0) & (value < 1) & np.isfinite(se) & (se > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_value = np.log(value)
+        theta = np.log(-log_value)
+        theta_se = se / (value * np.abs(log_value))
+        low = np.exp(-np.exp(theta + z * theta_se))
+        high = np.exp(-np.exp(theta - z * theta_se))
+    sorted_time = np.sort(np.asarray(fit.time, dtype=float))
+    at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
+    fallback_low, fallback_high = wilson_bounds(np.round(value * at_risk), at_risk, confidence)
+    return pd.DataFrame({
+        "time_days": times,
+        "conversion": value,
+        "low": np.where(usable, low, fallback_low),
+        "high": np.where(usable, high, fallback_high),
+        "standard_error": se,
+        "at_risk": at_risk,
+    })
+
+
+def cif_event_table(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
+    """Times at which somebody converted and the number of conversions at each."""
+    time = np.asarray(fit.time, dtype=float)
+    won = np.asarray(fit.status) == WON
+    times, counts = np.unique(time[won], return_counts=True)
+    return times, counts.astype(float)
+
+
+def cif_conditional_median(fit: CumIncidenceRight | None, window: float,
+                           confidence: float) -> tuple[float, float, float]:
+    """Median time to win among leads winning within the window: the first t with F(t) >= F(window) / 2.
+
+    The interval holds the times whose pointwise interval of F contains F(window) / 2 (test
+    inversion, as statsmodels' ``quantile_ci`` does for Kaplan–Meier); it treats F(window) as known,
+    so it is slightly narrow. An upper end not reached by the data is infinite ("or more").
+    """
+    nothing = (float("nan"),) * 3
+    if fit is None:
+        return nothing
+    times, _ = cif_event_table(fit)
+    if times.size == 0:
+        return nothing
+    within = float(cif_conversion_at(fit, [window], confidence)["conversion"].iloc[0])
+    if within <= 0:
+        return nothing
+    p = within / 2
+    curve = cif_conversion_at(fit, fit.times, confidence)
+    reached = curve.loc[curve["conversion"] >= p, "time_days"]
+    covered_high = curve.loc[curve["high"] >= p, "time_days"]
+    covered_low = curve.loc[curve["low"] > p, "time_days"]
+    median = float(reached.iloc[0]) if len(reached) else float("nan")
+    low = float(covered_high.iloc[0]) if len(covered_high) else float("nan")
+    high = float(covered_low.iloc[0]) if len(covered_low) else float("inf")
+    return median, low, high
