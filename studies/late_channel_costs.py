@@ -26,7 +26,7 @@ import pandas as pd
 
 from sla_toolkit.costs import channel_costs
 from sla_toolkit.findings import derive_findings
-from sla_toolkit.findings.inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS, FindingInputs
+from sla_toolkit.findings.inputs import CostComparison, FindingInputs, records
 from sla_toolkit.spec import spec_from_dict
 from sla_toolkit.types import FindingKind
 
@@ -65,8 +65,7 @@ def campaign(seed: int, video_rate: float = 0.125) -> tuple[pd.DataFrame, pd.Dat
 def cost_findings(leads: pd.DataFrame, spend: pd.DataFrame, as_of: pd.Timestamp | None) -> dict[str, str]:
     """Channel -> kind of its cost finding (``as_of`` None: the old basis, customers counted so far)."""
     costs = channel_costs(leads, spend, SPEC, as_of)
-    inputs = FindingInputs(SPEC, pd.DataFrame(columns=CHECK_COLUMNS), pd.DataFrame(columns=BREAKDOWN_COLUMNS), {},
-                           costs=costs.table)
+    inputs = FindingInputs(SPEC, (), (), {}, costs=records(CostComparison, costs.table))
     return {f.topic.split(":", 1)[1]: f.kind.value for f in derive_findings(inputs).items
             if f.rule == "cost" and f.kind in (FindingKind.WORKED, FindingKind.ADJUST)}
 
