@@ -259,7 +259,7 @@ class LeadScorer(Fitter):
         possible_leaks = tuple(leaks.loc[leaks["possible_leak"], "feature"])
         refit = self._refit_without(possible_leaks, summary, inputs, y, plan) if possible_leaks else None
         if possible_leaks:
-            notes.append(leak_note(possible_leaks))
+            notes.append(leak_note(leaks))
         basis = "out-of-time ROC AUC on the latest leads" if plan.time_ordered else f"{self.folds}-fold CV ROC AUC"
         return LeadScoringResult(model="lead_scoring", fitted=True, reason=Reason.OK,
                                  message=f"{self.chosen_} chosen by {basis}. Validation: "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from sla_toolkit.findings import FindingInputs, derive_findings
 from sla_toolkit.findings.inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS
@@ -73,3 +74,12 @@ def test_declared_levers_get_actions_and_descriptions_never_reach_the_mix_propos
     shifted = {c.path for c in as_lever.changes}
     assert {"channel_mix.paid_search", "channel_mix.email"} <= shifted
     assert not any(c.path.startswith("channel_mix.") and c.old != c.new for c in as_description.changes)
+
+
+def test_a_lever_that_is_no_segment_is_refused_with_a_suggestion():
+    from sla_toolkit.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"levers\.1: 'chanel' is neither the channel column nor a segment .*"
+                                        r"did you mean 'channel'\?"):
+        _spec(levers=["campaign", "chanel"])
+    assert _spec(levers=["channel", "region", "campaign"]).lever_columns == ("channel", "region", "campaign")
