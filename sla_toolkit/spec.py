@@ -247,6 +247,9 @@ class TimeOrder(str, Enum):
 class Analysis(_Strict):
     """Statistical settings: the thresholds every verdict uses."""
 
+    # plain strings in model_dump(mode="python") too: specs are written back as YAML (safe_dump knows no enums)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
     min_n: PositiveInt = 30
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
@@ -263,7 +266,7 @@ class Analysis(_Strict):
     simulations: PositiveInt = 4000
     seed: int = 0
     # lead scoring: forward-chaining CV and an out-of-time AUC on the latest leads decide the model
-    time_order: TimeOrder = TimeOrder.AUTO
+    time_order: TimeOrder = TimeOrder.AUTO.value
     # leads of one campaign/landing page/week are not independent: cluster-robust intervals by this column
     cluster: str | None = Field(default=None, min_length=1)
 
