@@ -6,7 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sla_toolkit.runner import execute_notebook, inspect_parameters
+from sla_toolkit.parameters import inspect_parameters
+from sla_toolkit.run.notebooks import execute_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
