@@ -256,6 +256,8 @@ class Analysis(_Strict):
     min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0          # absolute, in points of a rate
     min_effect_relative: Annotated[float, Field(ge=0, lt=1)] = 0.1  # share of the rest's rate
     on_track_probability: Rate = 0.8
+    # the proposed lead target reaches the customer objective with this probability
+    plan_confidence: Annotated[float, Field(gt=0, lt=1)] = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
     # above this share of quarantined input rows, validate, pace and run exit 2 before any verdict
