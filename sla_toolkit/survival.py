@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from .check_labels import format_count, format_number, plural
 from .decided import losses_recorded
 from .errors import Reason
 from .incidence import (ProjectionMethod, cif_conditional_median, cif_conversion_at, cif_event_table,
@@ -262,14 +263,15 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
     n_open = int(still_open.sum())
     share_open = n_open / naive.n if naive.n else float("nan")
     if matured.n >= min_n and matured.n >= 0.5 * int(timed.sum()):
-        basis, note = RateBasis.MATURED, f"matured cohorts hold {matured.n} of {int(timed.sum())} leads"
+        basis, note = RateBasis.MATURED, f"matured cohorts hold {matured.n:,} of {format_count(int(timed.sum()), 'lead')}"
     else:
-        basis, note = RateBasis.PROJECTED, (f"only {matured.n} of {int(timed.sum())} leads have matured: "
+        basis, note = RateBasis.PROJECTED, (f"only {matured.n:,} of {format_count(int(timed.sum()), 'lead')} "
+                                            f"{plural('has', matured.n, 'have')} matured: "
                                             f"projection over all leads ({projected.method.words})")
         longest = float(outcomes.loc[timed, "duration_days"].max())
         if longest < window:
-            note += (f"; follow-up reaches {longest:.0f} of the {window} days, so conversions later than that "
-                     f"are not counted")
+            note += (f"; follow-up reaches {format_number(longest, 0)} of the {format_count(window, 'day')}, so "
+                     "conversions later than that are not counted")
     return TransitionConversion(name, window, naive, matured, projected, n_open, share_open, basis, Reason.OK, note)
 
 
