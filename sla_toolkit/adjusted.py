@@ -21,6 +21,10 @@ on the matured leads, and reports
 
 The creation cohort is the ISO week when the matured leads span at most 26 weeks, else the
 calendar month, so that drift within a short period is adjusted for as well.
+
+With ``analysis.cluster`` the patterns are also split by cluster and the GLM's covariance is
+cluster-robust (statsmodels ``cov_type="cluster"``), so the p-value and intervals allow for leads of
+one campaign or landing page converting alike.
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ def creation_cohorts(created: pd.Series) -> tuple[pd.Series, str]:
 
 
 def adjusted_level_effects(frame: pd.DataFrame, column: str, levels: list[str], others: list[str],
-                           confidence: float) -> pd.DataFrame:
+                           confidence: float, cluster: str | None = None) -> pd.DataFrame:
     """Adjusted and shrunk lift of each of ``levels`` of ``column`` against the rest.
 
     Parameters
@@ -60,18 +64,23 @@ def adjusted_level_effects(frame: pd.DataFrame, column: str, levels: list[str], 
         The levels to test (each is compared with all other leads).
     others:
         Other declared segments to adjust for.
+    cluster:
+        Column of ``frame`` holding each lead's cluster: the covariance becomes cluster-robust.
 
     Returns
     -------
     DataFrame indexed by level with :data:`ADJUSTED_COLUMNS` (NaN where the model cannot be fitted).
     """
-    keys = [column, *[o for o in others if o != column], "cohort"]
-    grouped = frame.groupby(keys, observed=True, sort=True)["y"].agg(["sum", "count"]).reset_index()
+    keys = [column, *[o for o in others if o not in (column, cluster)], "cohort"]
+    grouped = frame.groupby(keys + ([cluster] if cluster else []), observed=True, sort=True)["y"] \
+        .agg(["sum", "count"]).reset_index()
     adjust_names = [k for k in keys[1:] if grouped[k].nunique() > 1]
+    groups = pd.factorize(grouped[cluster])[0] if cluster else None
     base = pd.get_dummies(grouped[adjust_names].astype(str), drop_first=True, dtype=float) if adjust_names \
         else pd.DataFrame(index=grouped.index)
     successes, trials = grouped["sum"].to_numpy(float), grouped["count"].to_numpy(float)
-    fits = {level: _fit_one(grouped[column].to_numpy() == level, base, successes, trials) for level in levels}
+    fits = {level: _fit_one(grouped[column].to_numpy() == level, base, successes, trials, groups)
+            for level in levels}
     z = norm.ppf(0.5 + confidence / 2)
     betas = np.array([fits[level][0] for level in levels])
     ses = np.array([fits[level][1] for level in levels])
@@ -93,8 +102,12 @@ def adjusted_level_effects(frame: pd.DataFrame, column: str, levels: list[str], 
     return table
 
 
-def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, trials: np.ndarray):
-    """(b, se, p, linear predictor of the level's patterns, their lead counts) of one level-vs-rest GLM."""
+def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, trials: np.ndarray,
+             groups: np.ndarray | None = None):
+    """(b, se, p, linear predictor of the level's patterns, their lead counts) of one level-vs-rest GLM.
+
+    ``groups`` (a cluster code per pattern) makes the covariance cluster-robust.
+    """
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
@@ -110,15 +123,22 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
         with warnings.catch_warnings():
             warnings.simplefilter("error", PerfectSeparationWarning)
             warnings.filterwarnings("ignore", category=RuntimeWarning)
-            result = sm.GLM(endog, design.to_numpy(), family=sm.families.Binomial()).fit()
+            robust = {} if groups is None else dict(cov_type="cluster",
+                                                    cov_kwds={"groups": groups, "use_correction": False})
+            result = sm.GLM(endog, design.to_numpy(), family=sm.families.Binomial()).fit(**robust)
     except (PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
         return nan
     position = list(design.columns).index("level")
-    beta, se = float(result.params[position]), float(result.bse[position])
+    beta, se, p_value = float(result.params[position]), float(result.bse[position]), float(result.pvalues[position])
+    if groups is not None:
+        # statsmodels' small-sample factor would count patterns as observations; count leads instead
+        clusters, leads = len(np.unique(groups)), float(trials.sum())
+        se *= np.sqrt(clusters / (clusters - 1) * (leads - 1) / (leads - design.shape[1]))
+        p_value = float(2 * norm.sf(abs(beta / se)))
     if not (np.isfinite(beta) and np.isfinite(se)) or se > 10:
         return nan
     eta = (design.to_numpy() @ result.params)[in_level]
-    return beta, se, float(result.pvalues[position]), eta, trials[in_level]
+    return beta, se, p_value, eta, trials[in_level]
 
 
 def _points(eta: np.ndarray, weight: np.ndarray, beta: float):

@@ -144,16 +144,25 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
     labels = {column: level_labels(leads[column]) for column in present}
     cohorts, cohort_unit = creation_cohorts(leads["created_at"]) if "created_at" in leads else (
         pd.Series(NO_COHORT, index=leads.index, dtype=object), "")
+    cluster = settings.cluster if settings.cluster in leads.columns else None
+    clusters = {CLUSTER_KEY: level_labels(leads[cluster])} if cluster else {}
+    if cluster:
+        notes.append(f"intervals and p-values are cluster-robust by {cluster} (leads of one {cluster} are not "
+                     "independent)")
     tables = []
     for from_stage, to_stage in pairs:
         outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
         matured = outcomes["entered"] & outcomes["matured"]
         frame = pd.DataFrame({"y": outcomes.loc[matured, "converted_in_window"].astype(float),
-                              "cohort": cohorts[matured], **{c: labels[c][matured] for c in present}})
+                              "cohort": cohorts[matured], **{c: labels[c][matured] for c in present},
+                              **{k: v[matured] for k, v in clusters.items()}})
         for column in present:
             crude = _compare_levels(labels[column], outcomes, settings.min_n, settings.confidence,
                                     transition_name(from_stage, to_stage), column)
-            tables.append(_with_adjusted(crude, frame, column, present, settings.confidence))
+            if cluster:
+                crude = _with_cluster_robust_rates(crude, frame, column, settings.confidence)
+            tables.append(_with_adjusted(crude, frame, column, present, settings.confidence,
+                                         CLUSTER_KEY if cluster else None))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=_COLUMNS)
     table = _with_fdr(table, settings.alpha, settings.min_effect, settings.min_effect_relative)
     return BreakdownResult(summary=table, as_of=None if as_of is None else pd.Timestamp(as_of),
@@ -162,14 +171,29 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
                            notes=tuple(notes))
 
 
+CLUSTER_KEY = "(cluster)"
 _COLUMNS = ["transition", "column", "level", "n_entered", "n_converted", "n_open", "n_matured", "conversions",
             "rate", "rate_low", "rate_high", "n_rest", "conversions_rest", "rate_rest", "lift", "lift_low",
             "lift_high", "test", "crude_p_value", *ADJUSTED_COLUMNS, "p_value", "q_value", "min_effect", "verdict",
             "rank", "reason"]
 
 
+def _with_cluster_robust_rates(table: pd.DataFrame, frame: pd.DataFrame, column: str,
+                               confidence: float) -> pd.DataFrame:
+    """Each level's rate interval made cluster-robust (where the level spans enough clusters)."""
+    from .clustered import cluster_rate
+
+    table = table.copy()
+    for i, level in zip(table.index, table["level"]):
+        rows = frame.loc[frame[column] == level]
+        fit = cluster_rate(rows["y"].to_numpy(bool), rows[CLUSTER_KEY].to_numpy(), confidence)
+        if np.isfinite(fit.robust_low):
+            table.loc[i, ["rate_low", "rate_high"]] = [fit.robust_low, fit.robust_high]
+    return table
+
+
 def _with_adjusted(crude: pd.DataFrame, frame: pd.DataFrame, column: str, present: list[str],
-                   confidence: float) -> pd.DataFrame:
+                   confidence: float, cluster: str | None = None) -> pd.DataFrame:
     """Add the GLM-adjusted, shrunk effects of the tested levels; the verdict's p-value becomes the adjusted one."""
     table = crude.copy()
     table["crude_p_value"] = table["p_value"]
@@ -179,7 +203,7 @@ def _with_adjusted(crude: pd.DataFrame, frame: pd.DataFrame, column: str, presen
     if not tested.any():
         return table
     levels = table.loc[tested, "level"].tolist()
-    adjusted = adjusted_level_effects(frame, column, levels, present, confidence)
+    adjusted = adjusted_level_effects(frame, column, levels, present, confidence, cluster)
     for name in ADJUSTED_COLUMNS:
         table.loc[tested, name] = adjusted.loc[levels, name].to_numpy()
     fitted = tested & table["adjusted_p_value"].notna().to_numpy()

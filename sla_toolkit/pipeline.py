@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .breakdowns import BreakdownResult, breakdowns
+from .clustered import ClusteredRates, clustered_rates
 from .compare import ChecksResult, sla_checks
 from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
@@ -65,6 +66,7 @@ class CycleResult:
     proposal: NextCycleProposal
     experiments: ExperimentsResult = ExperimentsResult(())
     decided: DecidedDeals | None = None
+    clustered: ClusteredRates | None = None   # analysis.cluster: cluster-robust rates and overdispersion
 
     @property
     def quality(self) -> DataQuality:
@@ -102,6 +104,7 @@ class CycleResult:
             "next_cycle": self.proposal.to_dict(),
             "experiments": self.experiments.to_dict(),
             "decided_deals": None if self.decided is None else self.decided.to_dict(),
+            "clustered": None if self.clustered is None else self.clustered.to_dict(),
         }
 
 
@@ -167,6 +170,7 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
     clock.lap("pacing and checks")
     compared = breakdowns(leads, spec, cutoff)
+    clustered = clustered_rates(leads, spec, cutoff)
     clock.lap("breakdowns")
     models = fit_models(leads, spec, cutoff, enabled=with_models)
     clock.lap("models")
@@ -181,4 +185,4 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     clock.lap("findings")
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal, experiments, decided)
+                       proposal, experiments, decided, clustered)

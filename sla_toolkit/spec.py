@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -220,6 +221,15 @@ class Scope(_Strict):
     channels: list[str] | None = None
 
 
+class TimeOrder(str, Enum):
+    """How lead scoring orders leads in time for its cross-validation (``analysis.time_order``)."""
+
+    AUTO = "auto"            # by creation date when the leads have one, else random folds
+    CREATED_AT = "created_at"
+    ROW = "row"              # the file is already in time order (no dates), e.g. bank marketing
+    RANDOM = "random"        # stratified random folds (no time order)
+
+
 class Analysis(_Strict):
     """Statistical settings: the thresholds every verdict uses."""
 
@@ -238,6 +248,10 @@ class Analysis(_Strict):
     cohort: str = Field(default="month", pattern="^(week|month)$")
     simulations: PositiveInt = 4000
     seed: int = 0
+    # lead scoring: forward-chaining CV and an out-of-time AUC on the latest leads decide the model
+    time_order: TimeOrder = TimeOrder.AUTO
+    # leads of one campaign/landing page/week are not independent: cluster-robust intervals by this column
+    cluster: str | None = Field(default=None, min_length=1)
 
 
 class SlaSpec(_Strict):
@@ -254,6 +268,9 @@ class SlaSpec(_Strict):
     segments: list[str] = Field(default_factory=list)
     features: list[str] = Field(default_factory=list)
     leaky: list[str] = Field(default_factory=list)
+    # what the teams control (channel, campaign, team, rep): findings on these are actions; other segments
+    # are descriptions (where-to-look notes). None: the channel column is the only lever (the report says so)
+    levers: list[str] | None = None
     analysis: Analysis = Analysis()
     channel_mix: Annotated[dict[str, Rate], AfterValidator(_sums_to_one)] | None = None
     currency: str | None = Field(default=None, min_length=1, max_length=8)   # shown with money, e.g. EUR
@@ -279,6 +296,20 @@ class SlaSpec(_Strict):
     def experiment_columns(self) -> list[str]:
         """Lead-table columns the experiments need (their arm columns)."""
         return list(dict.fromkeys(e.arm_column for e in self.experiments))
+
+    @property
+    def cluster_columns(self) -> list[str]:
+        """The lead-table column ``analysis.cluster`` names (empty when none)."""
+        return [self.analysis.cluster] if self.analysis.cluster else []
+
+    @property
+    def lever_columns(self) -> tuple[str, ...]:
+        """Columns the teams control: ``levers`` when declared, else the channel column (where spend goes)."""
+        return tuple(self.levers) if self.levers is not None else (self.channel_column,)
+
+    def is_lever(self, column: str) -> bool:
+        """True for a column the teams control (findings on it are actions, not where-to-look notes)."""
+        return column in self.lever_columns
 
     @property
     def follow_up_stage(self) -> str:

@@ -24,7 +24,7 @@ def with_experiment_findings(findings: Findings, experiments: ExperimentsResult)
         items += found
         quiet += silent
     items.sort(key=lambda f: (_KIND_ORDER[f.kind], -abs(f.impact_customers)))
-    return Findings(tuple(items), tuple(quiet))
+    return Findings(tuple(items), tuple(quiet), findings.levers_note)
 
 
 def experiment_findings(result: ExperimentResult) -> tuple[list[Finding], list[NoEvidence]]:

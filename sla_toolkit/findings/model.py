@@ -93,6 +93,7 @@ class Findings(ResultMixin):
 
     items: tuple[Finding, ...]
     no_evidence: tuple[NoEvidence, ...] = field(default_factory=tuple)
+    levers_note: str = ""    # which columns were treated as levers (actions) and which as descriptions
     title = "What worked / what to adjust"
 
     def of_kind(self, kind: FindingKind | str) -> list[Finding]:
@@ -130,10 +131,13 @@ class Findings(ResultMixin):
     def to_dict(self) -> dict:
         return {"items": [f.to_dict() for f in self.items],
                 "no_evidence": [{"topic": x.topic, "label": x.shown, "reason": x.reason}
-                                for x in self.no_evidence]}
+                                for x in self.no_evidence],
+                "levers_note": self.levers_note}
 
     def _repr_html_(self) -> str:
         parts = [f"<h4>{html.escape(self.title)}</h4>"]
+        if self.levers_note:
+            parts.append(f'<p class="muted">{html.escape(self.levers_note)}</p>')
         for kind in FindingKind:
             chosen = self.of_kind(kind)
             if chosen:

@@ -21,7 +21,8 @@ from ..types import FindingKind, Status, Unit
 from .inputs import FindingInputs
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
 from .decided_rules import hygiene_id, hygiene_rules
-from .wording import humanize, interval, is_missing_level, money, pct, points, qtext, stage_label
+from .wording import (humanize, interval, is_missing_level, lever_action, levers_note, money, pct, points, qtext,
+                      stage_label, where_to_look)
 
 _KIND_ORDER = {FindingKind.ADJUST: 0, FindingKind.WORKED: 1, FindingKind.WATCH: 2}
 
@@ -40,7 +41,9 @@ def derive_findings(inputs: FindingInputs) -> Findings:
         # after the volume check, a pacing finding would repeat the same projection
         items = [f for f in items if f.rule != "pacing"]
     items.sort(key=lambda f: (_KIND_ORDER[f.kind], -abs(f.impact_customers)))
-    return Findings(tuple(items), tuple(silent))
+    spec = inputs.spec
+    return Findings(tuple(items), tuple(silent), levers_note(spec.lever_columns, spec.levers is not None,
+                                                             [spec.channel_column, *spec.segments]))
 
 
 # -- one multiple-testing family for the whole report ---------------------------------------------
@@ -213,15 +216,17 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
                     f"{points(lift)} {'above' if better else 'below'} the rest{adjusted} "
                     f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
                     f"{qtext(q)}; n = {_i(row['n']):,}{crude}).")
-        action = (f"Keep {humanize(row['level'])} in the mix; a larger share is a hypothesis to test next cycle "
-                  "(an association, not proof that it would hold at higher volume)." if better else
-                  f"Review {humanize(row['level'])}'s targeting, lead quality and hand-off before spending more on "
-                  "it; compare with the best performers.")
         impact = lift * _i(row["n"]) * inputs.downstream_to_customer.get(to_stage, float("nan"))
+        impact = 0.0 if math.isnan(impact) else float(impact)
+        source = f"Breakdown by {row['dimension']} ({row['transition']})"
+        if not spec.is_lever(row["dimension"]):   # a description: a where-to-look note, never fed to the mix
+            found.append(Finding(FindingKind.WATCH, topic, sentence, evidence,
+                                 where_to_look(row["level"], row["dimension"], better), source,
+                                 _confidence(evidence, spec), impact, "segment_note"))
+            continue
+        action = lever_action(row["level"], row["dimension"], better, row["dimension"] == spec.channel_column)
         found.append(Finding(FindingKind.WORKED if better else FindingKind.ADJUST, topic, sentence, evidence,
-                             action, f"Breakdown by {row['dimension']} ({row['transition']})",
-                             _confidence(evidence, spec), 0.0 if math.isnan(impact) else float(impact),
-                             "breakdown"))
+                             action, source, _confidence(evidence, spec), impact, "breakdown"))
     return found, quiet
 
 

@@ -77,3 +77,34 @@ def is_missing_level(level) -> bool:
     """True for levels that only say the value is missing ("(missing)", "unknown", ...): a data-quality
     note, never a lever to keep in or drop from the mix."""
     return str(level).strip().lower() in MISSING_WORDS
+
+
+def lever_action(level: str, dimension: str, better: bool, is_channel: bool) -> str:
+    """What to do about a level of a lever (something the teams control): an action, worded as a hypothesis."""
+    name = humanize(level)
+    if not better:
+        return (f"Review {name}'s targeting, lead quality and hand-off before spending more on it; compare with "
+                "the best performers.")
+    if is_channel:
+        return (f"Keep {name} in the mix; a larger share is a hypothesis to test next cycle (an association, not "
+                "proof that it would hold at higher volume).")
+    return (f"Find out what {name} ({dimension}) does differently and try it elsewhere as a test next cycle (an "
+            "association, not proof that it would carry over).")
+
+
+def where_to_look(level: str, dimension: str, better: bool) -> str:
+    """A note about a level of a descriptive segment: where to look, never an action on the mix."""
+    return (f"Where to look: conversion is {'higher' if better else 'lower'} where {dimension} is {humanize(level)}. "
+            f"{humanize(dimension)} describes the leads; it is not something the teams control, so use it to "
+            "brief sales and to choose targeting on the levers, not as a lever itself.")
+
+
+def levers_note(lever_columns: tuple[str, ...], declared: bool, segments: list[str]) -> str:
+    """One sentence saying which columns were treated as levers, and that this was a default when it was."""
+    descriptive = [s for s in segments if s not in lever_columns]
+    described = (f"; {', '.join(descriptive)} {'is' if len(descriptive) == 1 else 'are'} descriptive "
+                 "(where-to-look notes, never fed to the channel mix)") if descriptive else ""
+    if declared:
+        return f"Levers (declared in levers:): {', '.join(lever_columns) or 'none'}{described}."
+    return (f"No levers: declared in sla.yaml, so the channel column ({', '.join(lever_columns)}), where spend goes, "
+            f"is taken as the only lever{described}. Declare levers: (e.g. [channel, campaign, team]) to change it.")

@@ -88,7 +88,8 @@ def load_leads(sla: str | Path | SlaSpec, source: str | Path | SourceMapping, *,
 def _text_columns(spec: SlaSpec, mapping: SourceMapping) -> list[str]:
     """Source columns that hold codes or labels, read as text so that 1 stays "1" (not 1.0) and a
     numeric channel or campaign code matches the spend table."""
-    canonical = ["channel", "campaign", spec.channel_column, *spec.segments, *spec.experiment_columns]
+    canonical = ["channel", "campaign", spec.channel_column, *spec.segments, *spec.experiment_columns,
+                 *spec.cluster_columns]
     if spec.follow_up and spec.follow_up.team_column:
         canonical.append(spec.follow_up.team_column)
     columns = [] if mapping.id else [mapping.columns["lead_id"]]
@@ -148,7 +149,7 @@ class _Builder:
         if self.mapping.lost is not None:
             needed["lost"] = self.mapping.lost.column
         team = [spec.follow_up.team_column] if spec.follow_up and spec.follow_up.team_column else []
-        for canonical in (*spec.segments, *spec.features, *team):
+        for canonical in (*spec.segments, *spec.features, *team, *spec.cluster_columns):
             needed[canonical] = self.columns.get(canonical, canonical)
         return needed
 
@@ -292,7 +293,8 @@ class _Builder:
         return reached
 
     def _copy_dimensions(self) -> None:
-        wanted = [*OPTIONAL_COLUMNS[2:], *self.spec.segments, *self.spec.features, *self.spec.experiment_columns]
+        wanted = [*OPTIONAL_COLUMNS[2:], *self.spec.segments, *self.spec.features, *self.spec.experiment_columns,
+                  *self.spec.cluster_columns]
         if self.spec.follow_up and self.spec.follow_up.team_column:
             wanted.append(self.spec.follow_up.team_column)
         wanted += [c for c in self.columns if c not in wanted and not c.endswith("_at") and c != "lead_id"]
@@ -304,7 +306,7 @@ class _Builder:
             if canonical == "revenue" or canonical in self.spec.features:
                 series = self._numbers(canonical, src, series)
             elif (not pd.api.types.is_numeric_dtype(series) or canonical in self.spec.segments
-                  or canonical in self.spec.experiment_columns):
+                  or canonical in self.spec.experiment_columns or canonical in self.spec.cluster_columns):
                 series = series.astype("str").where(series.notna())
             self.frame[canonical] = series
 

@@ -33,7 +33,7 @@ def outcome_frame(leads: pd.DataFrame, spec: SlaSpec, as_of, from_stage: str | N
     """Leads that entered ``from_stage``, with their covariates and transition outcomes.
 
     Defaults to the whole funnel (first stage to last). Columns: ``lead_id``, the covariates of
-    :func:`model_columns` that exist in ``leads``, the outcome columns of
+    :func:`model_columns` that exist in ``leads``, ``created_at`` when present, the outcome columns of
     :func:`~sla_toolkit.outcomes.transition_outcomes`, and ``open`` (not matured, not converted).
     Models of conversion within the window use the ``matured`` rows only; the fitters apply
     that filter themselves when the column is present.
@@ -43,7 +43,9 @@ def outcome_frame(leads: pd.DataFrame, spec: SlaSpec, as_of, from_stage: str | N
     outcomes = transition_outcomes(leads, spec, from_stage, to_stage, as_of)
     entered = outcomes["entered"].to_numpy()
     covariates = [c for c in model_columns(spec) if c in leads.columns and c not in OUTCOME_COLUMNS]
-    frame = pd.concat([leads.loc[entered, ["lead_id", *covariates]], outcomes.loc[entered]], axis=1)
+    # creation dates order the lead-scoring folds in time (analysis.time_order)
+    dated = ["created_at"] if "created_at" in leads.columns and "created_at" not in covariates else []
+    frame = pd.concat([leads.loc[entered, ["lead_id", *covariates, *dated]], outcomes.loc[entered]], axis=1)
     frame["open"] = ~frame["matured"] & ~frame["converted"]
     return frame.reset_index(drop=True)
 

@@ -1,13 +1,16 @@
 """Lead scoring: each lead's probability of converting within the window.
 
-Two scikit-learn pipelines are compared by stratified k-fold cross-validation on the matured leads:
-one-hot encoding + logistic regression, and a histogram gradient-boosting classifier with native
-categorical support (ordinal-encoded levels). The AUC is that of the pooled out-of-fold predictions,
-with a DeLong interval (it reflects the uncertainty of the test sample, not that of refitting); the
-fold-by-fold range is shown beside it. The Brier score and calibration curve use the same out-of-fold
-predictions; permutation importance (drop in AUC) is measured on the first fold's held-out leads.
-The model with the higher AUC is refit on all matured leads. Columns the spec marks as leaky are
-excluded automatically and listed in ``excluded_``.
+Two scikit-learn pipelines are compared by cross-validation on the matured leads: one-hot encoding +
+logistic regression, and a histogram gradient-boosting classifier with native categorical support
+(ordinal-encoded levels). When the leads have a time order (creation dates, or ``analysis.time_order:
+row``), the folds chain forward in time and the model with the better **out-of-time** AUC (the latest
+leads, scored by a model trained on the earlier ones) is chosen; otherwise stratified random folds and
+the pooled out-of-fold AUC decide (see :mod:`.validation`). AUCs carry a DeLong interval (the
+uncertainty of the test sample, not that of refitting); the fold-by-fold range is shown beside them.
+The Brier score and calibration curve use the same out-of-fold predictions; permutation importance
+(drop in AUC) is measured on held-out leads (the latest block when time-ordered). The chosen model is
+refit on all matured leads. Columns the spec marks as leaky are excluded and listed in ``excluded_``;
+columns that look like leaks are flagged and the model refit without them (see :mod:`.leaks`).
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from ..spec import SlaSpec
 from .auc import auc_interval, delong_auc
 from .base import FitResult, Fitter, cannot_fit
 from .design import level_labels, matured_rows, model_columns, split_columns
+from .leaks import LEAK_COLUMNS, leak_note, leak_table, single_feature_auc
+from .validation import ValidationPlan, plan_validation, resolve_time_order, time_sorted
 
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
@@ -36,7 +41,9 @@ SCORING_SAMPLE_ROWS = 50_000
 # Levels kept per categorical column (most frequent first); the rest share one code. Gradient
 # boosting's native categorical support takes codes below its 255 bins.
 _MAX_LEVELS = 250
-SUMMARY_COLUMNS = ["model", "auc", "auc_low", "auc_high", "fold_auc_min", "fold_auc_max", "brier", "chosen"]
+SUMMARY_COLUMNS = ["model", "auc", "auc_low", "auc_high", "fold_auc_min", "fold_auc_max", "out_of_time_auc",
+                   "out_of_time_low", "out_of_time_high", "brier", "chosen"]
+REFIT_COLUMNS = ["model", "inputs", "auc", "auc_low", "auc_high"]
 AUC_INTERVAL = "DeLong interval of the pooled out-of-fold AUC"
 
 
@@ -49,6 +56,11 @@ class LeadScoringResult(FitResult):
     excluded: tuple[str, ...] = ()
     auc_interval: str = AUC_INTERVAL
     sampled_from: int = 0    # matured leads the stratified sample was drawn from (0: all rows were used)
+    time_order: str = "random"   # created_at / row: forward-chaining folds and an out-of-time AUC
+    validation: str = ""
+    possible_leaks: tuple[str, ...] = ()
+    leak_check: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAK_COLUMNS))
+    leak_refit: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REFIT_COLUMNS))
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     importance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -84,7 +96,10 @@ class LeadScorer(Fitter):
     features:
         Input columns (categorical or numeric by dtype); those in ``leaky`` are excluded.
     folds:
-        Stratified cross-validation folds (needs at least that many conversions and non-conversions).
+        Cross-validation folds (needs at least that many conversions and non-conversions).
+    time_order:
+        ``auto`` (by ``created_at`` when every lead has one, else random folds), ``created_at``, ``row``
+        (the frame is already in time order) or ``random``; see :mod:`.validation`.
     threads:
         Cap on BLAS/OpenMP threads while fitting; ``None`` leaves the libraries' default (all cores).
         The default, 1, suits the many cycles a scheduler runs side by side on one machine, where
@@ -95,8 +110,9 @@ class LeadScorer(Fitter):
 
     def __init__(self, features: Sequence[str], *, leaky: Sequence[str] = (), folds: int = 5, seed: int = 0,
                  confidence: float = 0.95, calibration_bins: int = 10, importance_repeats: int = 5,
-                 threads: int | None = 1, max_rows: int | None = SCORING_SAMPLE_ROWS):
+                 threads: int | None = 1, max_rows: int | None = SCORING_SAMPLE_ROWS, time_order: str = "auto"):
         self.features = list(features)
+        self.time_order = time_order
         self.max_rows = max_rows
         self.leaky = list(leaky)
         self.folds = folds
@@ -109,12 +125,14 @@ class LeadScorer(Fitter):
     @classmethod
     def from_spec(cls, spec: SlaSpec, **options) -> "LeadScorer":
         return cls(model_columns(spec), leaky=spec.leaky, confidence=spec.analysis.confidence,
-                   seed=spec.analysis.seed, **options)
+                   seed=spec.analysis.seed, time_order=spec.analysis.time_order.value, **options)
 
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "LeadScorer":
         """Cross-validate both pipelines on the matured rows, then refit the better one on all of them."""
         rows, n_open = matured_rows(frame)
         notes = [f"{n_open:,} leads whose window has not elapsed are left out"] if n_open else []
+        self.time_order_ = resolve_time_order(self.time_order, rows)
+        rows = time_sorted(rows, self.time_order_)
         self.excluded_ = tuple(c for c in self.features if c in self.leaky)
         used = [c for c in self.features if c in rows.columns and c not in self.excluded_]
         self.categorical_, self.numeric_ = split_columns(rows, used)
@@ -190,7 +208,8 @@ class LeadScorer(Fitter):
         columns.update({c: frame[c].to_numpy(float) for c in self.numeric_})
         return pd.DataFrame(columns, index=frame.index)[self.categorical_ + self.numeric_]
 
-    def _pipelines(self) -> dict[str, Pipeline]:
+    def _pipelines(self, categorical: list[str] | None = None, numeric: list[str] | None = None
+                   ) -> dict[str, Pipeline]:
         from sklearn.compose import ColumnTransformer
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.impute import SimpleImputer
@@ -198,7 +217,8 @@ class LeadScorer(Fitter):
         from sklearn.pipeline import Pipeline, make_pipeline
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        cat, num = self.categorical_, self.numeric_
+        cat = self.categorical_ if categorical is None else categorical
+        num = self.numeric_ if numeric is None else numeric
         linear = ColumnTransformer([
             ("categorical", OneHotEncoder(handle_unknown="ignore"), cat),
             ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), num)])
@@ -210,46 +230,93 @@ class LeadScorer(Fitter):
     def _cross_validate(self, inputs: pd.DataFrame, y: np.ndarray, notes: list[str], base: dict) -> LeadScoringResult:
         from sklearn.base import clone
         from sklearn.calibration import calibration_curve
-        from sklearn.exceptions import ConvergenceWarning
         from sklearn.inspection import permutation_importance
-        from sklearn.metrics import brier_score_loss, roc_auc_score
-        from sklearn.model_selection import StratifiedKFold
 
-        splits = list(StratifiedKFold(self.folds, shuffle=True, random_state=self.seed).split(inputs, y))
-        comparison, calibration, first_fold = [], [], {}
+        plan = plan_validation(y, self.time_order_, self.folds, self.seed)
+        self.time_order_ = plan.order
+        notes.extend(plan.notes)
+        comparison, calibration, held_out_models = [], [], {}
         for name, pipeline in self._pipelines().items():
-            out_of_fold, fold_auc = np.empty(len(y)), []
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                for i, (train, test) in enumerate(splits):
-                    model = clone(pipeline).fit(inputs.iloc[train], y[train])
-                    out_of_fold[test] = model.predict_proba(inputs.iloc[test])[:, 1]
-                    fold_auc.append(roc_auc_score(y[test], out_of_fold[test]))
-                    first_fold.setdefault(name, model)
-            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-                notes.append(f"{name}: the optimiser hit its iteration limit in some folds")
-            auc, std_err = delong_auc(y, out_of_fold)
-            low, high = auc_interval(auc, std_err, self.confidence)
-            comparison.append(dict(model=name, auc=auc, auc_low=low, auc_high=high, fold_auc_min=min(fold_auc),
-                                   fold_auc_max=max(fold_auc), brier=brier_score_loss(y, out_of_fold)))
-            observed, predicted = calibration_curve(y, out_of_fold, n_bins=self.calibration_bins, strategy="quantile")
+            row, out_of_fold, held_out_models[name] = self._validate(name, pipeline, inputs, y, plan, notes)
+            comparison.append(row)
+            scored = ~np.isnan(out_of_fold)
+            observed, predicted = calibration_curve(y[scored], out_of_fold[scored], n_bins=self.calibration_bins,
+                                                    strategy="quantile")
             calibration.append(pd.DataFrame(dict(model=name, mean_predicted=predicted, observed=observed)))
         summary = pd.DataFrame(comparison)
-        self.chosen_ = str(summary.loc[summary["auc"].idxmax(), "model"])  # first (logistic) wins ties
+        criterion = "out_of_time_auc" if plan.time_ordered else "auc"
+        self.chosen_ = str(summary.loc[summary[criterion].idxmax(), "model"])  # first (logistic) wins ties
         summary["chosen"] = summary["model"] == self.chosen_
         self.pipeline_ = clone(self._pipelines()[self.chosen_]).fit(inputs, y)
-        held_out = splits[0][1]
-        importance = permutation_importance(first_fold[self.chosen_], inputs.iloc[held_out], y[held_out],
+        held_out = plan.latest[1] if plan.time_ordered else plan.splits[0][1]
+        importance = permutation_importance(held_out_models[self.chosen_], inputs.iloc[held_out], y[held_out],
                                             scoring="roc_auc", n_repeats=self.importance_repeats,
                                             random_state=self.seed)
         importance_table = pd.DataFrame(dict(feature=inputs.columns, importance_mean=importance.importances_mean,
                                              importance_std=importance.importances_std)) \
             .sort_values("importance_mean", ascending=False, ignore_index=True)
+        leaks = leak_table(single_feature_auc(inputs, y, self.categorical_, self.seed), importance_table)
+        possible_leaks = tuple(leaks.loc[leaks["possible_leak"], "feature"])
+        refit = self._refit_without(possible_leaks, summary, inputs, y, plan) if possible_leaks else None
+        if possible_leaks:
+            notes.append(leak_note(possible_leaks))
+        basis = "out-of-time ROC AUC on the latest leads" if plan.time_ordered else f"{self.folds}-fold CV ROC AUC"
         return LeadScoringResult(model="lead_scoring", fitted=True, reason=Reason.OK,
-                                 message=f"{self.chosen_} chosen by {self.folds}-fold CV ROC AUC ({AUC_INTERVAL})",
+                                 message=f"{self.chosen_} chosen by {basis}. Validation: "
+                                         f"{plan.describe(self.folds)}. Intervals: {AUC_INTERVAL}",
                                  summary=summary[SUMMARY_COLUMNS], notes=tuple(notes), chosen=self.chosen_,
                                  calibration=pd.concat(calibration, ignore_index=True), importance=importance_table,
-                                 **base)
+                                 time_order=plan.order, validation=plan.describe(self.folds),
+                                 possible_leaks=possible_leaks, leak_check=leaks,
+                                 leak_refit=refit if refit is not None else pd.DataFrame(columns=REFIT_COLUMNS), **base)
+
+    def _validate(self, name: str, pipeline: Pipeline, inputs: pd.DataFrame, y: np.ndarray, plan: ValidationPlan,
+                  notes: list[str]) -> tuple[dict, np.ndarray, Pipeline]:
+        """One model through every fold: its summary row, out-of-fold scores (NaN: never tested), held-out model."""
+        from sklearn.base import clone
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.metrics import brier_score_loss, roc_auc_score
+
+        out_of_fold, fold_auc, held_out_models = np.full(len(y), np.nan), [], []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            for train, test in plan.splits:
+                model = clone(pipeline).fit(inputs.iloc[train], y[train])
+                out_of_fold[test] = model.predict_proba(inputs.iloc[test])[:, 1]
+                fold_auc.append(roc_auc_score(y[test], out_of_fold[test]))
+                held_out_models.append(model)
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            notes.append(f"{name}: the optimiser hit its iteration limit in some folds")
+        scored = ~np.isnan(out_of_fold)
+        auc, std_err = delong_auc(y[scored], out_of_fold[scored])
+        low, high = auc_interval(auc, std_err, self.confidence)
+        row = dict(model=name, auc=auc, auc_low=low, auc_high=high, fold_auc_min=min(fold_auc),
+                   fold_auc_max=max(fold_auc), out_of_time_auc=np.nan, out_of_time_low=np.nan,
+                   out_of_time_high=np.nan, brier=brier_score_loss(y[scored], out_of_fold[scored]))
+        if plan.time_ordered:
+            latest = plan.latest[1]
+            oot, oot_err = delong_auc(y[latest], out_of_fold[latest])
+            oot_low, oot_high = auc_interval(oot, oot_err, self.confidence)
+            row.update(out_of_time_auc=oot, out_of_time_low=oot_low, out_of_time_high=oot_high)
+        return row, out_of_fold, held_out_models[-1] if plan.time_ordered else held_out_models[0]
+
+    def _refit_without(self, leaks: tuple[str, ...], summary: pd.DataFrame, inputs: pd.DataFrame, y: np.ndarray,
+                       plan: ValidationPlan) -> pd.DataFrame:
+        """The chosen model validated the same way without the possible leaks, beside the original."""
+        prefix = "out_of_time_" if plan.time_ordered else ""
+        original = summary.set_index("model").loc[self.chosen_]
+        rows = [dict(model=self.chosen_, inputs="all", auc=original[f"{prefix}auc"],
+                     auc_low=original[f"{prefix}low" if prefix else "auc_low"],
+                     auc_high=original[f"{prefix}high" if prefix else "auc_high"])]
+        kept = [c for c in inputs.columns if c not in leaks]
+        if kept:
+            pipeline = self._pipelines([c for c in self.categorical_ if c in kept],
+                                       [c for c in self.numeric_ if c in kept])[self.chosen_]
+            refit, _, _ = self._validate(self.chosen_, pipeline, inputs[kept], y, plan, [])
+            rows.append(dict(model=self.chosen_, inputs=f"without {', '.join(leaks)}", auc=refit[f"{prefix}auc"],
+                             auc_low=refit[f"{prefix}low" if prefix else "auc_low"],
+                             auc_high=refit[f"{prefix}high" if prefix else "auc_high"]))
+        return pd.DataFrame(rows, columns=REFIT_COLUMNS)
 
 
 def stratified_sample(y: np.ndarray, size: int, seed: int) -> np.ndarray:

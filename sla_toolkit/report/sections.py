@@ -149,7 +149,33 @@ def conversion_table(result) -> str:
         note = (f'<p class="muted">{NO_DATES.capitalize()}: every lead counts as decided, so conversion windows, '
                 "matured cohorts, Kaplan–Meier projections and the open share are not applicable; verdicts use "
                 "the plain rate.</p>")
-    return '<div class="sla">' + frame_html(shown, index=False) + note + "</div>"
+    return '<div class="sla">' + frame_html(shown, index=False) + note + clustered_block(result) + "</div>"
+
+
+def clustered_block(result) -> str:
+    """With analysis.cluster: naive and cluster-robust intervals side by side, overdispersion and its warning."""
+    clustered = getattr(result, "clustered", None)
+    if clustered is None:
+        return ""
+    from ..clustered import OVERDISPERSION_WARNING
+
+    t = clustered.summary
+    level = f"{round(100 * clustered.confidence)}%"
+    shown = pd.DataFrame({
+        "transition": t["transition"], "n (matured)": t["n"].map("{:,}".format),
+        f"{clustered.column} clusters": t["clusters"],
+        f"rate, {level} CI treating leads as independent": [f"{pct(r)} ({pct(lo)}–{pct(hi)})" for r, lo, hi in
+                                                             zip(t["rate"], t["naive_low"], t["naive_high"])],
+        f"{level} CI, cluster-robust": [f"{pct(lo)}–{pct(hi)}" for lo, hi in zip(t["robust_low"], t["robust_high"])],
+        "overdispersion (Pearson χ²/df)": [f"{d:.2f}" if d == d else "–" for d in t["dispersion"]],
+    })
+    warned = "".join(f"<li><b>Warning:</b> {esc(w)}.</li>" for w in clustered.warnings)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in clustered.notes)
+    return (f"<h4>Leads clustered by {esc(clustered.column)}</h4>" + frame_html(shown, index=False)
+            + (f"<ul>{warned}</ul>" if warned else
+               f'<p class="muted">Overdispersion at or below {OVERDISPERSION_WARNING}: leads of one '
+               f"{esc(clustered.column)} convert about as independently as a binomial model assumes.</p>")
+            + (f'<ul class="muted">{notes}</ul>' if notes else ""))
 
 
 def decided_block(result) -> str:
@@ -220,7 +246,10 @@ leads on both sides, and an effect at least as large as agreed. Everything else 
 evidence either way". Differences between channels or segments are associations, not proof of cause.</li>
 <li><b>Models.</b> Adjusted odds ratios come from a logistic regression (binomial GLM) that holds the other
 columns fixed; lead scoring compares two models by cross-validated ROC AUC (with a DeLong interval),
-Brier score and calibration; the Cox model gives hazard ratios of converting sooner.</li>
+Brier score and calibration. When leads have a time order the folds chain forward in time and the model
+with the better out-of-time AUC (the latest leads, scored by a model of the earlier ones) is chosen. An input
+that separates converters almost on its own (AUC ≥ 0.95) or carries over half the importance is flagged as a
+possible leak, with the model refit without it. The Cox model gives hazard ratios of converting sooner.</li>
 <li><b>Costs.</b> Spend is taken as known and counts as Poisson: cost per customer intervals divide spend by
 the exact interval of the customer count. Costs are to date: open leads may still convert.</li>
 <li><b>Next cycle.</b> The proposed targets change only where a finding supports it; channel-mix shifts are
@@ -339,6 +368,7 @@ def models_block(result) -> str:
     else:
         parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
             scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
+        parts.append(_leak_block(scoring))
         if getattr(scoring, "sampled_from", 0):
             sample_note = next((n for n in scoring.notes if "stratified random sample" in n), "")
             parts.append(f"<p>Sample: {esc(sample_note)}.</p>")
@@ -353,6 +383,18 @@ def models_block(result) -> str:
     parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '
                  "the other columns fixed. They describe associations in this data.</p></div>")
     return "".join(parts)
+
+
+def _leak_block(scoring) -> str:
+    """Possible leaks by name, with the chosen model's AUC with and without them."""
+    leaks = getattr(scoring, "possible_leaks", ())
+    if not leaks:
+        return ""
+    why = scoring.leak_check.set_index("feature")["why"]
+    items = "".join(f"<li><b>{esc(name)}</b>: {esc(why.get(name, ''))}</li>" for name in leaks)
+    return (f'<p><b>Possible leak</b> (an input that may be filled in after the outcome):</p><ul>{items}</ul>'
+            + frame_html(scoring.leak_refit, index=False, float_format=lambda x: f"{x:.3g}")
+            + "<p>If it is only known once a deal is decided, list it under <code>leaky:</code> in sla.yaml.</p>")
 
 
 def time_to_convert_block(result) -> str:

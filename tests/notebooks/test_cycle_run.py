@@ -35,9 +35,16 @@ def campaign(tmp_path_factory) -> Path:
     leads = pd.read_csv(sample.leads, dtype=str, keep_default_na=False)
     victim = leads["Campaign"].replace("", np.nan).dropna().iloc[0]
     leads.loc[leads["Campaign"] == victim, "Campaign"] = EVIL
+    # a field sales fills in once the outcome is known: the leak detector must name it ([7] item 10)
+    leads["Lead Quality"] = np.select([leads["Customer Date"] != "", leads["MQL Date"] != ""], ["hot", "warm"], "cold")
     leads.to_csv(folder / "leads.csv", index=False)
+    source = yaml.safe_load(sample.source.read_text())
+    source["columns"]["lead_quality"] = "Lead Quality"
+    (folder / "source.yaml").write_text(yaml.safe_dump(source, sort_keys=False))
     spec = yaml.safe_load(sample.sla.read_text())
     spec["segments"] = [*spec["segments"], "campaign"]
+    spec["features"] = [*spec["features"], "lead_quality"]
+    spec["analysis"]["cluster"] = "campaign"          # leads of one campaign are not independent ([7] item 8)
     (folder / "sla.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     return folder
 
@@ -70,6 +77,27 @@ def test_results_json_matches_the_python_api(run, campaign):
     assert saved["pacing"]["probability"] == api["pacing"]["probability"]
     assert [f["sentence"] for f in saved["findings"]["items"]] == [f["sentence"] for f in api["findings"]["items"]]
     assert saved["next_cycle"]["yaml"] == api["next_cycle"]["yaml"]
+
+
+def test_clustered_rates_leaks_and_levers_reach_results_json_and_the_report(run):
+    saved = json.loads((run["folder"] / "results.json").read_text())
+    clustered = saved["clustered"]
+    assert clustered["column"] == "campaign" and clustered["summary"]
+    step = clustered["summary"][0]
+    assert step["clusters"] >= 5 and step["robust_low"] < step["rate"] < step["robust_high"]
+    assert step["dispersion"] > 0 and isinstance(clustered["warnings"], list)
+    html = (run["folder"] / "report.html").read_text()
+    assert "Leads clustered by campaign" in html and "overdispersion (Pearson χ²/df)" in html
+    assert saved["findings"]["levers_note"].startswith("No levers: declared in sla.yaml")
+    assert "No levers: declared in sla.yaml" in html
+    scoring = saved["models"]["scoring"]
+    assert scoring["possible_leaks"] == ["lead_quality"] and len(scoring["leak_refit"]) == 2
+    assert "Possible leak" in html and "without lead_quality" in html
+    print(f"sample scoring ({saved['models']['scoring_transition']}, {scoring['time_order']} order): leak refit "
+          + "; ".join(f"{r['inputs']} AUC {r['auc']:.3f}" for r in scoring["leak_refit"]))
+    print(f"\nsample campaign clustered by campaign: {step['transition']} rate {step['rate']:.4f}, robust "
+          f"{step['robust_low']:.4f}-{step['robust_high']:.4f}, naive {step['naive_low']:.4f}-{step['naive_high']:.4f}, "
+          f"chi2/df {step['dispersion']:.2f}; warnings: {clustered['warnings']}")
 
 
 def test_report_is_self_contained_and_escapes_user_text(run):
