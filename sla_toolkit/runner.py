@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TextIO
 
 import nbformat
 
@@ -24,7 +24,7 @@ from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_compone
 from .termination import fault_point
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "ParameterInfo", "RunOutcome", "RunPlan",
-           "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
+           "cell_progress", "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
            "run_notebooks", "validate_parameters"]
 
 KERNEL_NAME = "python3"
@@ -60,8 +60,14 @@ def _kernel_manager_logging_to(log_path: Path) -> type:
     return KernelLogManager
 
 
-def _interactive() -> bool:
-    return sys.stderr.isatty()
+def cell_progress(stream: TextIO | None = None) -> dict | bool:
+    """papermill's progress bar as one line, ``cell n of m``, redrawn in place; off unless ``stream``
+    (standard output by default) is a terminal, so logs and pipes get no control characters."""
+    stream = sys.stdout if stream is None else stream
+    if not stream.isatty():
+        return False
+    return {"file": stream, "desc": "", "leave": False, "unit": "cell",
+            "bar_format": "  cell {n_fmt} of {total_fmt} ({elapsed})"}
 
 
 def _cell_timeout(timeout_s: float | None, deadline: float | None) -> Callable[[Any], int | None]:
@@ -104,7 +110,7 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
             timeout_func=_cell_timeout(timeout_s, deadline),
-            progress_bar=progress and _interactive(), log_output=False,
+            progress_bar=progress and cell_progress(), log_output=False,
             kernel_manager_class=_kernel_manager_logging_to(output_path.parent / LOG_FILE))
     except papermill.PapermillExecutionError as exc:
         failure = dataclasses.replace(failure, error_name=exc.ename, error_value=exc.evalue,

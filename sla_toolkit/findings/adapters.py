@@ -1,9 +1,8 @@
-"""Turn the analysis result objects into the plain tables the finding rules and the proposal read."""
+"""Turn the analysis result objects into the frozen records the finding rules and the proposal read."""
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from ..breakdowns import BreakdownResult
@@ -15,56 +14,45 @@ from ..pacing import PacingResult
 from ..spec import SlaSpec
 from ..survival import ConversionResult
 from ..targets import ReverseFunnelResult
-from ..types import CheckKind
 from ..decided import DecidedDeals
 from .decided_rules import decided_breakdown_rows, decided_summary, hygiene_rows
-from .inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS, FindingInputs, FollowUpEvidence, PacingEvidence
+from .inputs import (CostComparison, FindingInputs, FollowUpEvidence, PacingEvidence, SegmentComparison,
+                     records)
 from .model import Findings
 from .proposal import ProposalInputs, RateEstimateView
 
 def finding_inputs(spec: SlaSpec, quality: DataQuality, conversion: ConversionResult, checks: ChecksResult,
                    compared: BreakdownResult, follow_up: FollowUpResult, pacing: PacingResult,
                    costs: ChannelCosts | None, decided: DecidedDeals | None = None) -> FindingInputs:
-    """The rules' tables; with recorded losses, win-rate comparisons rest on decided deals only."""
-    table, hygiene, summary = breakdown_table(compared), None, None
+    """The rules' records; with recorded losses, win-rate comparisons rest on decided deals only."""
+    comparisons, hygiene, summary = segment_comparisons(compared), (), None
     if decided is not None and decided.applicable:
         last = f"->{spec.funnel.last}"
-        table = pd.concat([table.loc[~table["transition"].astype(str).str.endswith(last)],
-                           decided_breakdown_rows(decided, spec)], ignore_index=True)
+        comparisons = (*(c for c in comparisons if not c.transition.endswith(last)),
+                       *decided_breakdown_rows(decided, spec))
         hygiene, summary = hygiene_rows(decided, spec), decided_summary(decided)
     return FindingInputs(
-        spec=spec, checks=checks_table(checks), breakdowns=table, hygiene=hygiene, decided=summary,
+        spec=spec, checks=tuple(checks.checks), breakdowns=comparisons, hygiene=hygiene, decided=summary,
         downstream_to_customer=downstream_rates(conversion, spec), follow_up=follow_up_evidence(follow_up),
-        pacing=pacing_evidence(pacing), costs=None if costs is None or costs.table.empty else costs.table,
+        pacing=pacing_evidence(pacing), costs=() if costs is None else records(CostComparison, costs.table),
         input_rows=quality.input_rows, quarantined_rows=quality.quarantined_rows,
         quarantine_reasons=dict(quality.quarantine_reasons),
     )
 
 
-def checks_table(checks: ChecksResult) -> pd.DataFrame:
-    """The checks as rows for the finding rules; kind, label and unit come from the check's fields."""
-    rows = []
-    for check in checks.checks:
-        transition = check.subject if check.kind is CheckKind.RATE else None
-        rows.append((check.name, check.kind.value, transition, check.target, check.direction.value, check.estimate,
-                     check.low, check.high, check.n, check.status.value, check.reason, check.label,
-                     check.unit.value, check.currency, check.basis, check.subject))
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
-
-
-def breakdown_table(compared: BreakdownResult) -> pd.DataFrame:
+def segment_comparisons(compared: BreakdownResult) -> tuple[SegmentComparison, ...]:
+    """Each level against the rest; ``lift`` is the reported (adjusted, shrunk) effect, ``crude_lift`` the plain one."""
     s = compared.summary
     if s.empty:
-        return pd.DataFrame(columns=BREAKDOWN_COLUMNS)
-    tested = s["p_value"].notna()
-    return pd.DataFrame({
+        return ()
+    table = pd.DataFrame({
         "dimension": s["column"], "level": s["level"].astype(str), "transition": s["transition"],
         "n": s["n_matured"], "successes": s["conversions"], "rate": s["rate"], "rate_low": s["rate_low"],
         "rate_high": s["rate_high"], "rest_n": s["n_rest"], "rest_rate": s["rate_rest"], "lift": s["effect"],
         "lift_low": s["effect_low"], "lift_high": s["effect_high"], "p_value": s["p_value"],
-        "status": np.where(tested, "tested", "INSUFFICIENT_DATA"), "crude_lift": s["lift"],
-        "min_effect": s["min_effect"], "adjusted_for": s["adjusted_for"],
-    }, columns=list(BREAKDOWN_COLUMNS))
+        "tested": s["p_value"].notna(), "crude_lift": s["lift"], "min_effect": s["min_effect"],
+        "adjusted_for": s["adjusted_for"]})
+    return records(SegmentComparison, table)
 
 
 def downstream_rates(conversion: ConversionResult, spec: SlaSpec) -> dict[str, float]:

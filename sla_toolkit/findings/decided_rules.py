@@ -15,19 +15,11 @@ from ..check_labels import format_count, plural
 from ..decided import DecidedDeals
 from ..spec import SlaSpec
 from ..types import FindingKind
-from .inputs import BREAKDOWN_COLUMNS
+from .inputs import DecidedSummary, HygieneComparison, SegmentComparison, records
 from .model import Confidence, Evidence, Finding, NoEvidence
 from .wording import humanize, interval, is_missing_level, pct, points, qtext
 
 DECIDED_POPULATION = "its decided deals (won or lost)"
-HYGIENE_COLUMNS = ("dimension", "level", "n", "aging", "share", "rest_n", "rest_share", "lift", "lift_low",
-                   "lift_high", "p_value", "status")
-
-
-def hygiene_id(row: dict) -> str:
-    return f"hygiene:{row['dimension']}={row['level']}"
-
-
 def _compare(groups: pd.DataFrame, k_column: str, n_column: str, min_n: int, alpha: float) -> pd.DataFrame:
     """Each level against the rest of its column: counts, rates, lift, interval and p-value."""
     parts = []
@@ -47,19 +39,19 @@ def _compare(groups: pd.DataFrame, k_column: str, n_column: str, min_n: int, alp
             found = _two_proportion(k[tested], n[tested], k_rest[tested], n_rest[tested], alpha)
             for name in ("lift", "lift_low", "lift_high", "p_value"):
                 table.loc[tested, name] = found[name]
-        table["status"] = np.where(tested, "tested", "INSUFFICIENT_DATA")
+        table["tested"] = tested
         parts.append(table)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def decided_breakdown_rows(decided: DecidedDeals, spec: SlaSpec) -> pd.DataFrame:
-    """Breakdown rows (``BREAKDOWN_COLUMNS`` + ``population``) of the win rate among decided deals."""
+def decided_breakdown_rows(decided: DecidedDeals, spec: SlaSpec) -> tuple[SegmentComparison, ...]:
+    """Segment comparisons of the win rate among decided deals."""
     compared = [spec.channel_column, *spec.segments]   # the columns the breakdowns compare
     groups = decided.groups.loc[decided.groups["column"].isin(compared)]
     groups = groups.assign(decided=groups["won"] + groups["lost"])
     table = _compare(groups, "won", "decided", spec.analysis.min_n, 1 - spec.analysis.confidence)
     if table.empty:
-        return pd.DataFrame(columns=[*BREAKDOWN_COLUMNS, "population"])
+        return ()
     from ..breakdowns import minimum_effect
     from ..stats import wilson_bounds
 
@@ -70,65 +62,63 @@ def decided_breakdown_rows(decided: DecidedDeals, spec: SlaSpec) -> pd.DataFrame
     table["crude_lift"] = table["lift"]
     table["min_effect"] = minimum_effect(table["rest_rate"], spec.analysis.min_effect,
                                          spec.analysis.min_effect_relative)
-    table["adjusted_for"] = None
-    return table[[*BREAKDOWN_COLUMNS, "population"]]
+    return records(SegmentComparison, table)
 
 
-def hygiene_rows(decided: DecidedDeals, spec: SlaSpec) -> pd.DataFrame:
-    """Per level: aging open deals among all its deals, against the rest (``HYGIENE_COLUMNS``)."""
+def hygiene_rows(decided: DecidedDeals, spec: SlaSpec) -> tuple[HygieneComparison, ...]:
+    """Per level: aging open deals among all its deals, against the rest."""
     if not decided.applicable or decided.groups.empty:
-        return pd.DataFrame(columns=HYGIENE_COLUMNS)
+        return ()
     table = _compare(decided.groups, "aging", "deals", spec.analysis.min_n, 1 - spec.analysis.confidence)
     table = table.rename(columns={"successes": "aging", "rate": "share", "rest_rate": "rest_share"})
-    return table[list(HYGIENE_COLUMNS)]
+    return records(HygieneComparison, table)
 
 
-def hygiene_rules(hygiene: pd.DataFrame | None, decided_summary: dict | None, spec: SlaSpec,
+def hygiene_rules(hygiene: tuple[HygieneComparison, ...], decided_summary: DecidedSummary | None, spec: SlaSpec,
                   family: dict[str, float]) -> tuple[list[Finding], list[NoEvidence]]:
     """WATCH findings: the pipeline holds many stale open deals; a group holds more of them than the rest."""
     found, quiet = [], []
     analysis = spec.analysis
-    if decided_summary and decided_summary.get("aging", 0) and decided_summary["aging_low"] > 0.05:
-        s = decided_summary
-        sentence = (f"{format_count(s['aging'], 'open deal')} ({pct(s['aging_share'])} of all "
-                    f"{format_count(s['deals'], 'deal')}; "
-                    f"{interval(s['aging_low'], s['aging_high'], confidence=analysis.confidence)}) "
-                    f"{plural('has', s['aging'], 'have')} been open "
-                    f"longer than the {s['window_days']}-day window: they inflate the open pipeline.")
+    s = decided_summary
+    if s is not None and s.aging and s.aging_low > 0.05:
+        sentence = (f"{format_count(s.aging, 'open deal')} ({pct(s.aging_share)} of all "
+                    f"{format_count(s.deals, 'deal')}; "
+                    f"{interval(s.aging_low, s.aging_high, confidence=analysis.confidence)}) "
+                    f"{plural('has', s.aging, 'have')} been open "
+                    f"longer than the {s.window_days}-day window: they inflate the open pipeline.")
         found.append(Finding(FindingKind.WATCH, "hygiene:aging_open", sentence,
-                             Evidence(s["aging_share"], s["aging_low"], s["aging_high"], s["deals"]),
+                             Evidence(s.aging_share, s.aging_low, s.aging_high, s.deals),
                              "Close or re-qualify deals open longer than the window before the next forecast; "
                              "a stale deal is usually a loss nobody recorded.", "Pipeline hygiene: aging open deals",
                              Confidence.MEDIUM, 0.0, "hygiene"))
-    for row in ([] if hygiene is None else hygiene.to_dict("records")):
-        topic = hygiene_id(row)
-        if row["status"] != "tested" or is_missing_level(row["level"]):
+    for row in hygiene:
+        topic = row.topic
+        if not row.tested or is_missing_level(row.level):
             continue
         q = family.get(topic, float("nan"))
-        lift = float(row["lift"])
+        lift = row.lift
         if not (q < analysis.alpha and lift > 0 and abs(lift) >= analysis.min_effect):
             quiet.append(NoEvidence(topic, f"stale open deals: no clear difference from the rest ({qtext(q)}, "
                                            f"difference {points(lift)})",
-                                    f"Stale open deals, {row['dimension']} {row['level']}"))
+                                    f"Stale open deals, {row.dimension} {row.level}"))
             continue
-        who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column else f" ({row['dimension']})")
-        sentence = (f"{who} holds more stale open deals: {pct(row['share'])} of its {format_count(int(row['n']), 'deal')} have "
+        who = humanize(row.level) + ("" if row.dimension == spec.channel_column else f" ({row.dimension})")
+        sentence = (f"{who} holds more stale open deals: {pct(row.share)} of its {format_count(row.n, 'deal')} have "
                     f"been open longer than the window, {points(lift)} above the rest "
-                    f"({interval(row['lift_low'], row['lift_high'], 'points', analysis.confidence)}; {qtext(q)}).")
+                    f"({interval(row.lift_low, row.lift_high, 'points', analysis.confidence)}; {qtext(q)}).")
         found.append(Finding(FindingKind.WATCH, topic, sentence,
-                             Evidence(float(row["share"]), float(row["lift_low"]), float(row["lift_high"]),
-                                      int(row["n"]), float(row["p_value"]), q, "points"),
-                             f"Ask {humanize(row['level'])} to close or re-qualify its old open deals; its win rate "
-                             "among decided deals is judged separately.", f"Pipeline hygiene by {row['dimension']}",
+                             Evidence(row.share, row.lift_low, row.lift_high, row.n, row.p_value, q, "points"),
+                             f"Ask {humanize(row.level)} to close or re-qualify its old open deals; its win rate "
+                             "among decided deals is judged separately.", f"Pipeline hygiene by {row.dimension}",
                              Confidence.HIGH if q < analysis.alpha / 10 else Confidence.MEDIUM, 0.0, "hygiene"))
     return found, quiet
 
 
-def decided_summary(decided: DecidedDeals) -> dict | None:
+def decided_summary(decided: DecidedDeals) -> DecidedSummary | None:
     """The overall figures the hygiene rule reads (None when losses are not recorded)."""
     if not decided.applicable:
         return None
     a = decided.aging_share
-    return {"aging": decided.aging, "deals": a.n, "aging_share": a.estimate, "aging_low": a.low,
-            "aging_high": a.high, "window_days": decided.window_days}
+    return DecidedSummary(int(decided.aging), int(a.n), float(a.estimate), float(a.low), float(a.high),
+                          int(decided.window_days))
 

@@ -1,4 +1,4 @@
-"""The pre-declared rules that turn analysis tables into findings.
+"""The pre-declared rules that turn the analysis records (:mod:`.inputs`) into findings.
 
 Every rule states its criterion up front. A finding of kind ``worked`` or ``adjust`` about a
 comparison requires, all at once: a Benjamini–Hochberg q-value below ``spec.analysis.alpha``
@@ -11,16 +11,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from ..check_labels import format_count, format_number, format_value, plural, transition_label
 from ..pacing import PREDICTION_CONFIDENCE
-from ..types import FindingKind, Status, Unit
-from .inputs import FindingInputs
+from ..compare import SlaCheck
+from ..types import CheckKind, Direction, FindingKind, Status, Unit
+from .inputs import FindingInputs, SegmentComparison
 from .model import Confidence, Evidence, Finding, Findings, NoEvidence
-from .decided_rules import hygiene_id, hygiene_rules
+from .decided_rules import hygiene_rules
 from .wording import (humanize, interval, is_missing_level, lever_action, levers_note, money, pct, points, qtext,
                       stage_label, where_to_look)
 
@@ -56,17 +56,14 @@ def _test_family(inputs: FindingInputs) -> dict[str, float]:
     would loosen the bar for the comparisons.
     """
     p_values: dict[str, float] = {}
-    for row in _rows(inputs.breakdowns):
-        if row["status"] == "tested" and not _nan(row["p_value"]):
-            p_values[_breakdown_id(row)] = float(row["p_value"])
+    for row in (*inputs.breakdowns, *inputs.hygiene):
+        if row.tested and not math.isnan(row.p_value):
+            p_values[row.topic] = row.p_value
     if inputs.follow_up is not None and not math.isnan(inputs.follow_up.p_value):
         p_values["follow_up:association"] = inputs.follow_up.p_value
-    for row in _rows(inputs.hygiene):
-        if row["status"] == "tested" and not _nan(row["p_value"]):
-            p_values[hygiene_id(row)] = float(row["p_value"])
-    for row in _rows(inputs.costs):
-        if not _nan(row.get("p_value")):
-            p_values[f"cost:{row['channel']}"] = float(row["p_value"])
+    for row in inputs.costs:
+        if not math.isnan(row.p_value):
+            p_values[row.topic] = row.p_value
     if not p_values:
         return {}
     keys = list(p_values)
@@ -75,156 +72,144 @@ def _test_family(inputs: FindingInputs) -> dict[str, float]:
     return dict(zip(keys, map(float, q_values)))
 
 
-def _check_p_value(row: dict) -> float:
+def _check_p_value(check: SlaCheck) -> float:
     """Two-sided p-value of estimate = target, from the check's interval (normal approximation)."""
-    if row["status"] not in (Status.MET.value, Status.MISSED.value, Status.AT_RISK.value):
+    if check.status not in (Status.MET, Status.MISSED, Status.AT_RISK) or check.kind is not CheckKind.RATE:
         return float("nan")
-    if row.get("kind") != "rate" or any(_nan(row.get(k)) for k in ("estimate", "low", "high", "target")):
+    if any(math.isnan(v) for v in (check.estimate, check.low, check.high, check.target)):
         return float("nan")
-    se = (float(row["high"]) - float(row["low"])) / (2 * sps.norm.ppf(0.975))
+    se = (check.high - check.low) / (2 * sps.norm.ppf(0.975))
     if se <= 0:
         return float("nan")
-    return float(2 * sps.norm.sf(abs(float(row["estimate"]) - float(row["target"])) / se))
+    return float(2 * sps.norm.sf(abs(check.estimate - check.target) / se))
 
 
 # -- SLA checks -----------------------------------------------------------------------------------
 def _check_rules(inputs: FindingInputs, family: dict[str, float]):
     spec, found, quiet = inputs.spec, [], []
-    rate_rows = [r for r in _rows(inputs.checks) if r.get("kind") == "rate" and r["status"] == Status.MISSED.value]
-    bottleneck = min(rate_rows, key=lambda r: float(r["estimate"]) / float(r["target"]),
-                     default=None) if rate_rows else None
-    for row in _rows(inputs.checks):
-        status, name = row["status"], row["name"]
+    missed_rates = [c for c in inputs.checks if c.kind is CheckKind.RATE and c.status is Status.MISSED]
+    bottleneck = min(missed_rates, key=lambda c: c.estimate / c.target, default=None)
+    for row in inputs.checks:
+        status, name = row.status, row.name
         q = float("nan")
-        evidence = Evidence(_f(row["estimate"]), _f(row["low"]), _f(row["high"]), _i(row["n"]),
-                            _check_p_value(row), q, _unit(row))
-        if status in (Status.INSUFFICIENT_DATA.value, Status.NOT_APPLICABLE.value):
-            quiet.append(NoEvidence(f"check:{name}", f"{status}: {row.get('reason', '')}".strip(": "),
-                                    _label(row)))
+        evidence = Evidence(row.estimate, row.low, row.high, row.n, _check_p_value(row), q,
+                            _EVIDENCE_UNITS[row.unit])
+        if status in (Status.INSUFFICIENT_DATA, Status.NOT_APPLICABLE):
+            quiet.append(NoEvidence(f"check:{name}", f"{status.value}: {row.reason}".strip(": "), row.label))
             continue
-        shown = _fmt(row["estimate"], evidence.unit, row.get("currency"))
-        target = _fmt(row["target"], evidence.unit, row.get("currency"))
-        paced = row.get("kind") == "volume"     # a projection to the deadline: a 90% prediction interval
+        shown = format_value(row.estimate, row.unit, row.currency)
+        target = format_value(row.target, row.unit, row.currency)
+        paced = row.kind is CheckKind.VOLUME     # a projection to the deadline: a 90% prediction interval
         span = ("" if math.isnan(evidence.low) or math.isnan(evidence.high) or evidence.low == evidence.high else
                 interval(evidence.low, evidence.high, evidence.unit,
                          PREDICTION_CONFIDENCE if paced else spec.analysis.confidence, prediction=paced) + "; ")
         impact = _check_impact(row, inputs)
-        if status == Status.MISSED.value:
-            is_bottleneck = bottleneck is not None and row["name"] == bottleneck["name"]
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
+        if status is Status.MISSED:
+            is_bottleneck = bottleneck is not None and row.name == bottleneck.name
+            sentence = (f"{row.label} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "the target was missed" + (", the weakest step of the funnel against its target."
                                                    if is_bottleneck else "."))
             found.append(Finding(FindingKind.ADJUST, f"check:{name}", sentence, evidence, _check_action(row),
-                                 f"SLA scorecard: {_label(row)}", _confidence(evidence, spec), impact,
+                                 f"SLA scorecard: {row.label}", _confidence(evidence, spec), impact,
                                  "bottleneck" if is_bottleneck else "check_missed"))
-        elif status == Status.AT_RISK.value:
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
+        elif status is Status.AT_RISK:
+            sentence = (f"{row.label} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "short of the target, but the interval still includes it.")
             found.append(Finding(FindingKind.WATCH, f"check:{name}", sentence, evidence,
                                  "Keep measuring; act if the next pacing runs stay below target.",
-                                 f"SLA scorecard: {_label(row)}", Confidence.LOW, impact, "check_at_risk"))
+                                 f"SLA scorecard: {row.label}", Confidence.LOW, impact, "check_at_risk"))
         elif _clearly_met(row):
-            sentence = (f"{_label(row)} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
+            sentence = (f"{row.label} was {shown} against a target of {target} ({span}n = {evidence.n:,}): "
                         "met with a margin the data confirms.")
             found.append(Finding(FindingKind.WORKED, f"check:{name}", sentence, evidence,
-                                 "Keep the current practice for this step.", f"SLA scorecard: {_label(row)}",
+                                 "Keep the current practice for this step.", f"SLA scorecard: {row.label}",
                                  _confidence(evidence, spec), impact, "check_met"))
         else:
             quiet.append(NoEvidence(f"check:{name}", "met, but the interval still includes the target",
-                                    _label(row)))
+                                    row.label))
     return found, quiet
 
 
-def _clearly_met(row: dict) -> bool:
+def _clearly_met(check: SlaCheck) -> bool:
     """Met, and the whole interval clears the target (an actual count without an interval never does)."""
-    if row["status"] != Status.MET.value or _nan(row.get("low")) or _nan(row.get("high")):
+    if check.status is not Status.MET or math.isnan(check.low) or math.isnan(check.high) or check.low == check.high:
         return False
-    if float(row["low"]) == float(row["high"]):
-        return False
-    if row.get("direction") == "at_most":
-        return float(row["high"]) <= float(row["target"])
-    return float(row["low"]) >= float(row["target"])
+    if check.direction is Direction.AT_MOST:
+        return check.high <= check.target
+    return check.low >= check.target
 
 
-def _check_impact(row: dict, inputs: FindingInputs) -> float:
-    if row.get("kind") == "rate" and isinstance(row.get("transition"), str) and "->" in row["transition"]:
-        to_stage = row["transition"].split("->")[1]
+def _check_impact(check: SlaCheck, inputs: FindingInputs) -> float:
+    if check.kind is CheckKind.RATE and "->" in check.subject:
+        to_stage = check.subject.split("->")[1]
         downstream = inputs.downstream_to_customer.get(to_stage, float("nan"))
-        value = (float(row["estimate"]) - float(row["target"])) * _i(row["n"]) * downstream
+        value = (check.estimate - check.target) * check.n * downstream
         return 0.0 if math.isnan(value) else float(value)
-    if row.get("kind") == "volume" and row.get("subject") == "customers":
-        return float(row["estimate"]) - float(row["target"])
+    if check.kind is CheckKind.VOLUME and check.subject == "customers":
+        return check.estimate - check.target
     return 0.0
 
 
-def _check_action(row: dict) -> str:
-    kind = row.get("kind")
-    if kind == "rate":
-        return (f"Review the {transition_label(row['transition'])} hand-off: qualification criteria, lead quality by source and "
-                "sales capacity; re-check it in the next daily pacing runs.")
-    if kind == "follow_up":
+def _check_action(check: SlaCheck) -> str:
+    kind = check.kind
+    if kind is CheckKind.RATE:
+        return (f"Review the {transition_label(check.subject)} hand-off: qualification criteria, lead quality by "
+                "source and sales capacity; re-check it in the next daily pacing runs.")
+    if kind is CheckKind.FOLLOW_UP:
         return "Agree with sales how to meet the follow-up promise (routing, capacity, alerts for untouched leads)."
-    if kind == "volume":
+    if kind is CheckKind.VOLUME:
         return "Raise lead volume or conversion to close the gap; see the pacing section for leads needed per day."
     return "Review spend and targeting for this KPI before the next cycle."
 
 
 # -- breakdowns -----------------------------------------------------------------------------------
-def _breakdown_id(row: dict) -> str:
-    return f"breakdown:{row['dimension']}={row['level']}:{row['transition']}"
-
-
-def _breakdown_label(row: dict) -> str:
-    return f"{humanize(row['dimension'])} {row['level']}, {transition_label(row['transition'])}"
+def _breakdown_label(row: SegmentComparison) -> str:
+    return f"{humanize(row.dimension)} {row.level}, {transition_label(row.transition)}"
 
 
 def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
     spec, found, quiet = inputs.spec, [], []
-    for row in _rows(inputs.breakdowns):
-        topic = _breakdown_id(row)
-        if row["status"] != "tested":
-            quiet.append(NoEvidence(topic, f"insufficient data: n = {_i(row['n'])} below the minimum "
+    for row in inputs.breakdowns:
+        topic = row.topic
+        if not row.tested:
+            quiet.append(NoEvidence(topic, f"insufficient data: n = {row.n} below the minimum "
                                            f"{spec.analysis.min_n}", _breakdown_label(row)))
             continue
         q = family.get(topic, float("nan"))
-        lift = _f(row["lift"])
-        evidence = Evidence(_f(row["rate"]), _f(row["lift_low"]), _f(row["lift_high"]), _i(row["n"]),
-                            _f(row["p_value"]), q, "points")
-        enough = _i(row["n"]) >= spec.analysis.min_n and _i(row.get("rest_n", spec.analysis.min_n)) >= spec.analysis.min_n
-        minimum = spec.analysis.min_effect if _nan(row.get("min_effect")) else float(row["min_effect"])
+        lift = row.lift
+        evidence = Evidence(row.rate, row.lift_low, row.lift_high, row.n, row.p_value, q, "points")
+        enough = row.n >= spec.analysis.min_n and row.rest_n >= spec.analysis.min_n
+        minimum = spec.analysis.min_effect if math.isnan(row.min_effect) else row.min_effect
         if not (enough and q < spec.analysis.alpha and abs(lift) >= minimum):
             why = (f"{qtext(q) or 'not tested'}, difference {points(lift)}" if enough
-                   else f"n = {_i(row['n'])} below the minimum")
+                   else f"n = {row.n} below the minimum")
             quiet.append(NoEvidence(topic, f"no clear difference from the rest ({why})", _breakdown_label(row)))
             continue
         better = lift > 0
-        if is_missing_level(row["level"]):
-            n = _i(row["n"])
-            quiet.append(NoEvidence(topic, f"{format_count(n, 'lead')} {plural('has', n, 'have')} no "
-                                           f"{row['dimension']} value: a data-quality "
+        if is_missing_level(row.level):
+            quiet.append(NoEvidence(topic, f"{format_count(row.n, 'lead')} {plural('has', row.n, 'have')} no "
+                                           f"{row.dimension} value: a data-quality "
                                            "note (their rate differs from the rest), not a level to keep or drop",
                                     _breakdown_label(row)))
             continue
-        from_stage, to_stage = row["transition"].split("->")
-        who = humanize(row["level"]) + ("" if row["dimension"] == spec.channel_column
-                                        else f" ({row['dimension']})")
-        adjusted = "" if _nan(row.get("adjusted_for")) else f" after adjusting for {row['adjusted_for']}"
-        crude = "" if _nan(row.get("crude_lift")) else f"; crude difference {points(_f(row['crude_lift']))}"
-        population = row.get("population") if isinstance(row.get("population"), str) else "its leads"
-        sentence = (f"{who} converted {pct(_f(row['rate']))} of {population} from {stage_label(from_stage)} to "
-                    f"{stage_label(to_stage)}, "
+        from_stage, to_stage = row.transition.split("->")
+        who = humanize(row.level) + ("" if row.dimension == spec.channel_column else f" ({row.dimension})")
+        adjusted = f" after adjusting for {row.adjusted_for}" if row.adjusted_for else ""
+        crude = "" if math.isnan(row.crude_lift) else f"; crude difference {points(row.crude_lift)}"
+        sentence = (f"{who} converted {pct(row.rate)} of {row.population or 'its leads'} from "
+                    f"{stage_label(from_stage)} to {stage_label(to_stage)}, "
                     f"{points(lift)} {'above' if better else 'below'} the rest{adjusted} "
-                    f"({interval(_f(row['lift_low']), _f(row['lift_high']), 'points', spec.analysis.confidence)}; "
-                    f"{qtext(q)}; n = {_i(row['n']):,}{crude}).")
-        impact = lift * _i(row["n"]) * inputs.downstream_to_customer.get(to_stage, float("nan"))
+                    f"({interval(row.lift_low, row.lift_high, 'points', spec.analysis.confidence)}; "
+                    f"{qtext(q)}; n = {row.n:,}{crude}).")
+        impact = lift * row.n * inputs.downstream_to_customer.get(to_stage, float("nan"))
         impact = 0.0 if math.isnan(impact) else float(impact)
-        source = f"Breakdown by {row['dimension']} ({row['transition']})"
-        if not spec.is_lever(row["dimension"]):   # a description: a where-to-look note, never fed to the mix
+        source = f"Breakdown by {row.dimension} ({row.transition})"
+        if not spec.is_lever(row.dimension):   # a description: a where-to-look note, never fed to the mix
             found.append(Finding(FindingKind.WATCH, topic, sentence, evidence,
-                                 where_to_look(row["level"], row["dimension"], better), source,
+                                 where_to_look(row.level, row.dimension, better), source,
                                  _confidence(evidence, spec), impact, "segment_note"))
             continue
-        action = lever_action(row["level"], row["dimension"], better, row["dimension"] == spec.channel_column)
+        action = lever_action(row.level, row.dimension, better, row.dimension == spec.channel_column)
         found.append(Finding(FindingKind.WORKED if better else FindingKind.ADJUST, topic, sentence, evidence,
                              action, source, _confidence(evidence, spec), impact, "breakdown"))
     return found, quiet
@@ -289,27 +274,26 @@ def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
 
 def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
     spec, found, quiet = inputs.spec, [], []
-    for row in _rows(inputs.costs):
-        topic = f"cost:{row['channel']}"
+    for row in inputs.costs:
+        topic = row.topic
         q = family.get(topic, float("nan"))
-        if _nan(row.get("p_value")):
+        if math.isnan(row.p_value):
             quiet.append(NoEvidence(topic, "cost per customer: too few customers to compare",
-                                    f"Cost per customer, {humanize(row['channel'])}"))
+                                    f"Cost per customer, {humanize(row.channel)}"))
             continue
-        rest = float(row["rest_spend"]) / float(row["rest_customers"]) if row["rest_customers"] else float("nan")
-        cheaper = float(row["cost_per_customer"]) < rest
-        evidence = Evidence(_f(row["cost_per_customer"]), _f(row["low"]), _f(row["high"]), _i(row["customers"]),
-                            float(row["p_value"]), q, "money")
+        rest = row.rest_spend / row.rest_customers if row.rest_customers else float("nan")
+        cheaper = row.cost_per_customer < rest
+        evidence = Evidence(row.cost_per_customer, row.low, row.high, row.customers, row.p_value, q, "money")
         if not q < spec.analysis.alpha:
             quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})",
-                                    f"Cost per customer, {humanize(row['channel'])}"))
+                                    f"Cost per customer, {humanize(row.channel)}"))
             continue
-        sentence = (f"{humanize(row['channel'])} cost {money(float(row['cost_per_customer']))} per customer "
+        sentence = (f"{humanize(row.channel)} cost {money(row.cost_per_customer)} per customer "
                     f"({interval(evidence.low, evidence.high, 'money', spec.analysis.confidence)}; "
-                    f"{int(row['customers']):,} customers) against {money(rest)} for the other channels ({qtext(q)}).")
+                    f"{row.customers:,} customers) against {money(rest)} for the other channels ({qtext(q)}).")
         action = ("Shift budget toward it within the proposal's bounds, as a hypothesis to test." if cheaper else
                   "Cut or retarget its spend within the proposal's bounds, as a hypothesis to test.")
-        gained = float(row["spend"]) / rest - float(row["customers"]) if rest and not math.isnan(rest) else 0.0
+        gained = row.spend / rest - row.customers if rest and not math.isnan(rest) else 0.0
         found.append(Finding(FindingKind.WORKED if cheaper else FindingKind.ADJUST, topic, sentence, evidence,
                              action, "Spend and cost per customer", _confidence(evidence, spec), -gained, "cost"))
     return found, quiet
@@ -337,37 +321,7 @@ def _quality_rules(inputs: FindingInputs, family: dict[str, float]):
 
 
 # -- small helpers --------------------------------------------------------------------------------
-def _rows(frame: pd.DataFrame | None) -> list[dict]:
-    return [] if frame is None or frame.empty else frame.to_dict("records")
-
-
-def _nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def _f(value) -> float:
-    return float("nan") if _nan(value) else float(value)
-
-
-def _i(value) -> int:
-    return 0 if _nan(value) else int(value)
-
-
 _EVIDENCE_UNITS = {Unit.SHARE: "rate", Unit.MONEY: "money", Unit.COUNT: "count"}
-
-
-def _unit(row: dict) -> str:
-    """The check's unit in the evidence's words (the check carries it; nothing is read from its name)."""
-    return _EVIDENCE_UNITS[Unit(row["unit"])]
-
-
-def _fmt(value, unit: str, currency: str | None = None) -> str:
-    return format_value(_f(value), {v: k for k, v in _EVIDENCE_UNITS.items()}[unit], currency)
-
-
-def _label(row: dict) -> str:
-    """The check's human label, from the one label table (sla_toolkit.check_labels)."""
-    return str(row["label"])
 
 
 def _confidence(evidence: Evidence, spec) -> Confidence:

@@ -77,6 +77,11 @@ class CheckComparison:
     high_b: float | None
     status_b: str | None
     trend: CheckTrend
+    label: str = ""     # what people read (sla_toolkit.check_labels); empty in ledgers older than schema 2
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -171,11 +176,11 @@ class CycleComparison(ResultMixin):
                 "persisting": list(self.persisting), "new": list(self.new)}
 
     def _repr_html_(self) -> str:
-        checks = pd.DataFrame({"check": [c.name for c in self.checks],
+        checks = pd.DataFrame({"check": [c.shown for c in self.checks],
                                self.cycle_a: [_side(c.estimate_a, c.low_a, c.high_a, c.status_a) for c in self.checks],
                                self.cycle_b: [_side(c.estimate_b, c.low_b, c.high_b, c.status_b) for c in self.checks],
                                "trend": [c.trend.value for c in self.checks]})
-        adjustments = self.adjustments_frame()[["topic", "outcome", "kind_in_b", "sentence_a", "sentence_b"]]
+        adjustments = self.adjustments_frame()[["outcome", "kind_in_b", "sentence_a", "sentence_b"]]
         return (f"<h4>{html.escape(self.title)}</h4><p>{html.escape(self.summary)}</p>"
                 + checks.to_html(index=False, escape=True)
                 + adjustments.to_html(index=False, escape=True, na_rep="–"))
@@ -183,9 +188,9 @@ class CycleComparison(ResultMixin):
     def text(self) -> str:
         """Plain text for the command line."""
         lines = [self.title, "", self.summary, "", "SLA checks (estimate [interval] status):"]
-        width = max([len(c.name) for c in self.checks] + [5])
+        width = max([len(c.shown) for c in self.checks] + [5])
         for c in self.checks:
-            lines.append(f"  {c.name:<{width}}  {self.cycle_a}: {_side(c.estimate_a, c.low_a, c.high_a, c.status_a)}"
+            lines.append(f"  {c.shown:<{width}}  {self.cycle_a}: {_side(c.estimate_a, c.low_a, c.high_a, c.status_a)}"
                          f"  ->  {self.cycle_b}: {_side(c.estimate_b, c.low_b, c.high_b, c.status_b)}"
                          f"  ({c.trend.value.replace('_', ' ')})")
         headings = {AdjustmentOutcome.RESOLVED: f"Adjustments of {self.cycle_a} no longer flagged in {self.cycle_b}:",
@@ -193,9 +198,9 @@ class CycleComparison(ResultMixin):
                     AdjustmentOutcome.NEW: f"New adjustments in {self.cycle_b}:"}
         for outcome, heading in headings.items():
             items = [a for a in self.adjustments if a.outcome is outcome]
-            lines += ["", heading] + [f"  - {a.topic}" + (f" (now: {a.kind_in_b})" if a.kind_in_b and outcome
-                                                         is AdjustmentOutcome.RESOLVED else "")
-                                      + f": {a.sentence_b or a.sentence_a}" for a in items]
+            lines += ["", heading] + [f"  - {a.sentence_b or a.sentence_a}"
+                                      + (f" (now: {a.kind_in_b})" if a.kind_in_b and outcome
+                                         is AdjustmentOutcome.RESOLVED else "") for a in items]
             if not items:
                 lines.append("  (none)")
         return "\n".join(lines)
@@ -219,7 +224,8 @@ def _compare_checks(checks_a: Iterable[Mapping[str, Any]],
             name=name, direction=b.get("direction") or a.get("direction"),
             target_a=a.get("target"), estimate_a=a.get("estimate"), low_a=a.get("low"), high_a=a.get("high"),
             status_a=a.get("status"), target_b=b.get("target"), estimate_b=b.get("estimate"), low_b=b.get("low"),
-            high_b=b.get("high"), status_b=b.get("status"), trend=check_trend(by_a.get(name), by_b.get(name))))
+            high_b=b.get("high"), status_b=b.get("status"), trend=check_trend(by_a.get(name), by_b.get(name)),
+            label=b.get("label") or a.get("label") or ""))
     return tuple(compared)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import math
 from typing import Any, Mapping
 
-CHECK_FIELDS = ("name", "target", "direction", "estimate", "low", "high", "n", "status", "reason")
+CHECK_FIELDS = ("name", "label", "target", "direction", "estimate", "low", "high", "n", "status", "reason")
 FINDING_FIELDS = ("topic", "kind", "rule", "sentence", "estimate", "low", "high", "p_value", "q_value", "n",
                   "impact")
 
@@ -24,7 +24,7 @@ def _count(value: Any) -> int | None:
 
 def check_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The ``checks`` of a results dict (``CycleResult.to_dict()`` / results.json) as ledger rows."""
-    return [{"name": c.get("name"), "target": _number(c.get("target")), "direction": c.get("direction"),
+    return [{"name": c.get("name"), "label": c.get("label") or None, "target": _number(c.get("target")), "direction": c.get("direction"),
              "estimate": _number(c.get("estimate")), "low": _number(c.get("low")), "high": _number(c.get("high")),
              "n": _count(c.get("n")), "status": c.get("status"), "reason": c.get("reason")}
             for c in results.get("checks") or []]

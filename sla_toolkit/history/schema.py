@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import SlaToolkitError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: checks.label (what people read, from sla_toolkit.check_labels)
 SQLITE_BUSY_TIMEOUT_S = 30      # parallel cycles on one machine share the file; writes are short
 POSTGRES_CONNECT_TIMEOUT_S = 10  # a scheduled run must not hang on an unreachable ledger
 
@@ -70,6 +70,7 @@ checks = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # keeps the report's order
     _run_reference(),
     sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("label", sa.String(300)),
     sa.Column("target", sa.Double),
     sa.Column("direction", sa.String(16)),
     sa.Column("estimate", sa.Double),
@@ -150,6 +151,13 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url)
 
 
+def _upgrade(connection) -> None:
+    """Bring a version-1 ledger to version 2: add ``checks.label`` (older rows keep it empty)."""
+    columns = {c["name"] for c in sa.inspect(connection).get_columns("checks")}
+    if "label" not in columns:
+        connection.execute(sa.text("ALTER TABLE checks ADD COLUMN label VARCHAR(300)"))
+
+
 def ensure_schema(engine: Engine) -> int:
     """Create the tables if missing and record the schema version; return the version found or written.
 
@@ -161,7 +169,9 @@ def ensure_schema(engine: Engine) -> int:
             with engine.begin() as connection:
                 metadata.create_all(connection, checkfirst=True)
                 found = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
-                if found is None:
+                if found is not None and found < SCHEMA_VERSION:
+                    _upgrade(connection)
+                if found is None or found < SCHEMA_VERSION:
                     connection.execute(schema_version.insert().values(version=SCHEMA_VERSION, applied_at=utc_now()))
                     found = SCHEMA_VERSION
             break

@@ -265,7 +265,8 @@ class LeadScorer(Fitter):
         basis = "out-of-time ROC AUC on the latest leads" if plan.time_ordered else f"{self.folds}-fold CV ROC AUC"
         return LeadScoringResult(model="lead_scoring", fitted=True, reason=Reason.OK,
                                  message=f"{self.chosen_} chosen by {basis}. Validation: "
-                                         f"{plan.describe(self.folds)}. Intervals: {AUC_INTERVAL}",
+                                         f"{plan.describe(self.folds)}. Intervals: {AUC_INTERVAL}"
+                                         + (" and of the out-of-time AUC" if plan.time_ordered else ""),
                                  summary=summary[SUMMARY_COLUMNS], notes=tuple(notes), chosen=self.chosen_,
                                  calibration=pd.concat(calibration, ignore_index=True), importance=importance_table,
                                  time_order=plan.order, validation=plan.describe(self.folds),

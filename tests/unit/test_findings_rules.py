@@ -1,17 +1,18 @@
-"""Finding rules on hand-written tables: criteria, wording, BH family, ranking."""
+"""Finding rules on hand-written records: criteria, wording, BH family, ranking."""
 from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
 from sla_toolkit.findings import FindingInputs, FollowUpEvidence, PacingEvidence, derive_findings
-from sla_toolkit.findings.inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS
+from sla_toolkit.check_labels import check_label, unit_of
+from sla_toolkit.compare import SlaCheck
+from sla_toolkit.findings.inputs import SegmentComparison
 from sla_toolkit.findings.wording import is_causal
 from sla_toolkit.spec import spec_from_dict
-from sla_toolkit.types import FindingKind
+from sla_toolkit.types import CheckKind, Direction, FindingKind, Status
 
 SPEC = spec_from_dict({
     "name": "t", "period": {"start": "2027-01-01", "end": "2027-03-31"},
@@ -21,16 +22,19 @@ SPEC = spec_from_dict({
 })
 
 
-def _breakdown(level, n, rate, rest_rate, lift_low, lift_high, p, status="tested", rest_n=1000):
-    return dict(zip(BREAKDOWN_COLUMNS, ("channel", level, "mql->customer", n, round(n * rate), rate,
-                                        rate - 0.02, rate + 0.02, rest_n, rest_rate, rate - rest_rate,
-                                        lift_low, lift_high, p, status)))
+def _breakdown(level, n, rate, rest_rate, lift_low, lift_high, p, tested=True, rest_n=1000):
+    return SegmentComparison("channel", level, "mql->customer", n, round(n * rate), rate, rate - 0.02, rate + 0.02,
+                             rest_n, rest_rate, rate - rest_rate, lift_low, lift_high, p, tested)
+
+
+def _check(kind, subject, target, estimate, low, high, n, status, reason="", **label):
+    return SlaCheck(f"{kind.value}:{subject}", target, Direction.AT_LEAST, estimate, low, high, n, status, reason,
+                    "matured_cohort", kind=kind, subject=subject, unit=unit_of(kind, subject),
+                    label=check_label(kind, subject, **label))
 
 
 def _inputs(**overrides) -> FindingInputs:
-    base = dict(spec=SPEC, checks=pd.DataFrame(columns=CHECK_COLUMNS),
-                breakdowns=pd.DataFrame(columns=BREAKDOWN_COLUMNS),
-                downstream_to_customer={"mql": 0.2, "customer": 1.0})
+    base = dict(spec=SPEC, checks=(), breakdowns=(), downstream_to_customer={"mql": 0.2, "customer": 1.0})
     base.update(overrides)
     return FindingInputs(**base)
 
@@ -40,10 +44,10 @@ def test_breakdown_findings_need_bh_q_n_and_effect():
         _breakdown("paid_search", 400, 0.30, 0.18, 0.07, 0.17, 1e-6),     # clearly better
         _breakdown("email", 300, 0.08, 0.21, -0.17, -0.09, 1e-7),         # clearly worse
         _breakdown("social", 500, 0.21, 0.20, -0.02, 0.04, 0.04),          # p < .05 but not after BH
-        _breakdown("display", 12, 0.5, 0.2, 0.1, 0.5, float("nan"), status="INSUFFICIENT_DATA"),
+        _breakdown("display", 12, 0.5, 0.2, 0.1, 0.5, float("nan"), tested=False),
         _breakdown("events", 400, 0.205, 0.20, 0.001, 0.009, 1e-5),       # significant, too small to matter
     ]
-    findings = derive_findings(_inputs(breakdowns=pd.DataFrame(rows)))
+    findings = derive_findings(_inputs(breakdowns=tuple(rows)))
     named = {(f.kind, f.topic) for f in findings.items}
     assert named == {(FindingKind.WORKED, "breakdown:channel=paid_search:mql->customer"),
                      (FindingKind.ADJUST, "breakdown:channel=email:mql->customer")}
@@ -60,22 +64,18 @@ def test_breakdown_findings_need_bh_q_n_and_effect():
 
 
 def test_checks_map_to_kinds_and_bottleneck_is_the_weakest_missed_step():
-    checks = pd.DataFrame([
-        ("rate:lead->mql", "rate", "lead->mql", 0.4, "at_least", 0.30, 0.28, 0.32, 2000, "MISSED", "",
-         "Lead → MQL conversion", "share", None, "matured_cohort", "lead->mql"),
-        ("rate:mql->customer", "rate", "mql->customer", 0.2, "at_least", 0.18, 0.15, 0.21, 600, "AT_RISK", "",
-         "MQL → customer conversion", "share", None, "matured_cohort", "mql->customer"),
-        ("follow_up", "follow_up", None, 0.9, "at_least", float("nan"), float("nan"), float("nan"), 0,
-         "NOT_APPLICABLE", "no first_touch_at column mapped", "MQLs followed up within 24 h", "share", None, "",
-         "mql"),
-    ], columns=CHECK_COLUMNS)
+    nan = float("nan")
+    checks = (_check(CheckKind.RATE, "lead->mql", 0.4, 0.30, 0.28, 0.32, 2000, Status.MISSED),
+              _check(CheckKind.RATE, "mql->customer", 0.2, 0.18, 0.15, 0.21, 600, Status.AT_RISK),
+              _check(CheckKind.FOLLOW_UP, "mql", 0.9, nan, nan, nan, 0, Status.NOT_APPLICABLE,
+                     "no first_touch_at column mapped", hours=24))
     findings = derive_findings(_inputs(checks=checks))
     adjust = findings.adjust
     assert [f.topic for f in adjust] == ["check:rate:lead->mql"]
     assert adjust[0].rule == "bottleneck" and "weakest step" in adjust[0].sentence
     assert adjust[0].sentence.startswith("Lead → MQL conversion was 30.0% against a target of 40.0%")
     assert [f.topic for f in findings.watch] == ["check:rate:mql->customer"]
-    assert [(x.shown, x.reason) for x in findings.no_evidence if x.topic == "check:follow_up"] == [
+    assert [(x.shown, x.reason) for x in findings.no_evidence if x.topic == "check:follow_up:mql"] == [
         ("MQLs followed up within 24 h", "NOT_APPLICABLE: no first_touch_at column mapped")]
 
 
@@ -106,6 +106,6 @@ def test_quarantine_share_over_threshold_is_reported():
 
 def test_ranking_by_absolute_impact_within_kind():
     rows = [_breakdown("a", 100, 0.40, 0.2, 0.1, 0.3, 1e-6), _breakdown("b", 1000, 0.30, 0.2, 0.05, 0.15, 1e-6)]
-    worked = derive_findings(_inputs(breakdowns=pd.DataFrame(rows))).worked
+    worked = derive_findings(_inputs(breakdowns=tuple(rows))).worked
     assert [f.topic.split("=")[1].split(":")[0] for f in worked] == ["b", "a"]
     assert math.isclose(worked[0].impact_customers, 100.0)

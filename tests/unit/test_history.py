@@ -26,9 +26,14 @@ from sla_toolkit.runner import RunOutcome
 SLA = "Acme inbound"
 
 
+LABELS = {"rate lead->mql": "Lead → MQL conversion", "rate mql->sql": "MQL → SQL conversion",
+          "kpi cost_per_lead": "Cost per lead"}
+
+
 def _check(name, direction, target, estimate, low, high, status, n=400):
     return {"name": name, "target": target, "direction": direction, "estimate": estimate, "low": low,
-            "high": high, "n": n, "status": status, "reason": f"{name}: {status}", "basis": "x", "code": "ok"}
+            "high": high, "n": n, "status": status, "reason": f"{name}: {status}", "basis": "x", "code": "ok",
+            "label": LABELS.get(name, "")}
 
 
 def _finding(kind, topic, impact=-3.0):
@@ -118,6 +123,23 @@ class TestLedger:
             sa.inspect(history.engine).get_table_names())
         assert history.list_runs()["run_id"].tolist() == [run_id]
 
+    def test_a_version_1_ledger_gains_check_labels(self, url):
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:   # the version-1 checks table: no label column
+            connection.execute(sa.text("CREATE TABLE checks (id INTEGER PRIMARY KEY, run_id VARCHAR(32), "
+                                       "name VARCHAR(300) NOT NULL, target FLOAT, direction VARCHAR(16), "
+                                       "estimate FLOAT, low FLOAT, high FLOAT, n BIGINT, status VARCHAR(32), "
+                                       "reason TEXT)"))
+            connection.execute(sa.text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at "
+                                       "DATETIME NOT NULL)"))
+            connection.execute(sa.text("INSERT INTO schema_version VALUES (1, '2025-01-01 00:00:00')"))
+            connection.execute(sa.text("INSERT INTO checks (run_id, name, status) VALUES ('old', 'rate a->b', 'MET')"))
+        assert ensure_schema(engine) == SCHEMA_VERSION == 2
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT name, label FROM checks")).all()
+        assert rows == [("rate a->b", None)]
+        engine.dispose()
+
     def test_a_newer_schema_is_refused(self, history):
         ensure_schema(history.engine)
         with history.engine.begin() as connection:
@@ -138,7 +160,7 @@ class TestLedger:
         assert done["run_dir"] == "/reports/acme-inbound/2025-q1"
         checks, found = history.run_rows(run_id)
         assert [c["name"] for c in checks] == [c["name"] for c in results_a()["checks"]]
-        assert checks[1] == {"name": "rate mql->sql", "target": 0.5, "direction": "at_least", "estimate": 0.45,
+        assert checks[1] == {"name": "rate mql->sql", "label": "MQL → SQL conversion", "target": 0.5, "direction": "at_least", "estimate": 0.45,
                              "low": 0.40, "high": 0.50, "n": 400, "status": "AT_RISK",
                              "reason": "rate mql->sql: AT_RISK"}
         assert checks[5]["estimate"] is None and checks[5]["status"] == "INSUFFICIENT_DATA"
@@ -288,12 +310,13 @@ def test_cli_lists_runs(reports, capsys):
 def test_cli_compares_two_cycles(reports, capsys):
     assert cli.main(["history", "--out", str(reports), "--sla-name", SLA, "--compare", "2025-q1", "2025-q2"]) == 0
     out = capsys.readouterr().out
-    assert "rate lead->mql" in out and "(improved)" in out and "not proof" in out
-    assert "  - cost:paid_search: adjust cost:paid_search." in out.split("still flagged in 2025-q2:\n")[1]
+    assert "Lead → MQL conversion" in out and "(improved)" in out and "not proof" in out
+    assert "rate lead->mql " not in out                       # the check's label, not its internal name
+    assert "  - adjust cost:paid_search." in out.split("still flagged in 2025-q2:\n")[1]
     resolved = out.split("no longer flagged in 2025-q2:\n")[1].split("\n\n")[0].splitlines()
-    expected = ["  - check:rate lead->mql: adjust check:rate lead->mql.",
-                "  - breakdown:channel=social:lead->mql (now: worked): worked breakdown:channel=social:lead->mql.",
-                "  - follow_up:response_time (now: watch): watch follow_up:response_time."]
+    expected = ["  - adjust check:rate lead->mql.",               # the finding's sentence, not its topic id
+                "  - worked breakdown:channel=social:lead->mql. (now: worked)",
+                "  - watch follow_up:response_time. (now: watch)"]
     assert resolved == expected
 
 

@@ -1,10 +1,8 @@
 """Levers vs descriptions ([7] item 11): actions on what teams control, where-to-look notes on the rest."""
 from __future__ import annotations
 
-import pandas as pd
-
 from sla_toolkit.findings import FindingInputs, derive_findings
-from sla_toolkit.findings.inputs import BREAKDOWN_COLUMNS, CHECK_COLUMNS
+from sla_toolkit.findings.inputs import SegmentComparison
 from sla_toolkit.findings.proposal import ProposalInputs, RateEstimateView, propose_next_cycle
 from sla_toolkit.spec import spec_from_dict
 from sla_toolkit.types import FindingKind
@@ -20,17 +18,16 @@ def _spec(levers=None):
 
 def _row(dimension, level, rate, rest_rate, p):
     lift = rate - rest_rate
-    return dict(zip(BREAKDOWN_COLUMNS, (dimension, level, "lead->customer", 500, round(500 * rate), rate,
-                                        rate - 0.02, rate + 0.02, 2000, rest_rate, lift, lift - 0.03, lift + 0.03,
-                                        p, "tested")))
+    return SegmentComparison(dimension, level, "lead->customer", 500, round(500 * rate), rate, rate - 0.02,
+                             rate + 0.02, 2000, rest_rate, lift, lift - 0.03, lift + 0.03, p, tested=True)
 
 
-ROWS = pd.DataFrame([_row("channel", "paid_search", 0.20, 0.10, 1e-8), _row("channel", "email", 0.04, 0.13, 1e-8),
-                     _row("region", "Rural", 0.19, 0.10, 1e-7), _row("campaign", "spring_promo", 0.05, 0.12, 1e-6)])
+ROWS = (_row("channel", "paid_search", 0.20, 0.10, 1e-8), _row("channel", "email", 0.04, 0.13, 1e-8),
+        _row("region", "Rural", 0.19, 0.10, 1e-7), _row("campaign", "spring_promo", 0.05, 0.12, 1e-6))
 
 
 def _findings(spec):
-    inputs = FindingInputs(spec=spec, checks=pd.DataFrame(columns=CHECK_COLUMNS), breakdowns=ROWS,
+    inputs = FindingInputs(spec=spec, checks=(), breakdowns=ROWS,
                            downstream_to_customer={"customer": 1.0})
     return {f.topic.split(":")[1]: f for f in derive_findings(inputs).items}, derive_findings(inputs)
 

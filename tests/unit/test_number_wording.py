@@ -16,7 +16,7 @@ from sla_toolkit.check_labels import format_count, format_number, plural
 from sla_toolkit.compare import judge
 from sla_toolkit.digest.render import digest_lines
 from sla_toolkit.findings.decided_rules import hygiene_rules
-from sla_toolkit.findings.inputs import PacingEvidence
+from sla_toolkit.findings.inputs import DecidedSummary, PacingEvidence
 from sla_toolkit.findings.rules import _pacing_rules
 from sla_toolkit.findings.wording import interval, money, pct, points
 from sla_toolkit.history.compare import _fmt as history_figure
@@ -76,9 +76,9 @@ def finding_pacing(value):
 
 def finding_hygiene(value):
     count = max(_count_of(value), 1)
-    summary = {"aging": count, "deals": count, "aging_share": value, "aging_low": 0.5, "aging_high": value,
-               "window_days": count}
-    found, _ = hygiene_rules(None, summary, SPEC, {})
+    summary = DecidedSummary(aging=count, deals=count, aging_share=value, aging_low=0.5, aging_high=value,
+                             window_days=count)
+    found, _ = hygiene_rules((), summary, SPEC, {})
     return " ".join(f.sentence for f in found)
 
 

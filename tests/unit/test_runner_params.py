@@ -1,6 +1,7 @@
 """Notebook parameters: declared from the parameters cell, checked before any kernel starts."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import nbformat
@@ -148,3 +149,27 @@ def test_notebook_without_parameters_cell(tmp_path):
     assert validate_parameters(path, {}) == {}
     with pytest.raises(ParameterError, match=r"x: unknown parameter; valid names: \(none"):
         validate_parameters(path, {"x": 2})
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cell_progress_is_one_line_on_a_terminal_and_off_otherwise():
+    import nbformat
+    from papermill.engines import NotebookExecutionManager
+
+    from sla_toolkit.runner import cell_progress
+
+    assert cell_progress(io.StringIO()) is False          # a pipe or a log file gets no progress line
+    terminal = _Terminal()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1") for _ in range(4)])
+    notebook.metadata.papermill = {}      # what papermill adds before it executes
+    manager = NotebookExecutionManager(notebook, progress_bar=cell_progress(terminal))   # what papermill builds
+    manager.notebook_start()
+    for index, cell in enumerate(notebook.cells[:2]):
+        manager.cell_complete(cell, cell_index=index)
+    manager.pbar.refresh()
+    assert "cell 2 of 4" in terminal.getvalue()
+    manager.cleanup_pbar()
