@@ -21,6 +21,7 @@ from .clustered import ClusteredRates, clustered_rates
 from .compare import ChecksResult, sla_checks
 from .decided import DecidedDeals, decided_deals
 from .costs import ChannelCosts, channel_costs
+from .coverage import CoverageGap, coverage_gap, covered_leads, with_coverage_finding
 from .experiments import ExperimentsResult, evaluate_experiments, with_experiment_findings
 from .experiments.proposal import with_experiment_evidence
 from .findings import Findings, NextCycleProposal, derive_findings, propose_next_cycle
@@ -67,6 +68,7 @@ class CycleResult:
     experiments: ExperimentsResult = ExperimentsResult(())
     decided: DecidedDeals | None = None
     clustered: ClusteredRates | None = None   # analysis.cluster: cluster-robust rates and overdispersion
+    coverage: CoverageGap | None = None       # conversions missing from the export before some date
 
     @property
     def quality(self) -> DataQuality:
@@ -105,6 +107,7 @@ class CycleResult:
             "experiments": self.experiments.to_dict(),
             "decided_deals": None if self.decided is None else self.decided.to_dict(),
             "clustered": None if self.clustered is None else self.clustered.to_dict(),
+            "coverage": None if self.coverage is None else self.coverage.to_dict(),
         }
 
 
@@ -161,28 +164,31 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
     # Nothing after the as-of date enters any figure: later leads out, later events undone.
     leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
     funnel = funnel_summary(leads, spec, cutoff)
-    conversion = conversion_rates(leads, spec, cutoff)
-    timing = time_to_convert(leads, spec, cutoff)
+    # conversions missing from the export before some date: rates and comparisons rest on the covered leads
+    coverage = coverage_gap(leads, spec, cutoff)
+    covered = covered_leads(leads, coverage)
+    conversion = conversion_rates(covered, spec, cutoff)
+    timing = time_to_convert(covered, spec, cutoff)
     follow_up = follow_up_sla(leads, spec, cutoff)
-    needed = reverse_funnel(leads, spec, cutoff, conversions=conversion)
+    needed = reverse_funnel(covered, spec, cutoff, conversions=conversion)
     clock.lap("funnel and survival")
     pacing = pace(leads, spec, cutoff)
     checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing)
     clock.lap("pacing and checks")
-    compared = breakdowns(leads, spec, cutoff)
+    compared = breakdowns(covered, spec, cutoff)
     clustered = clustered_rates(leads, spec, cutoff)
     clock.lap("breakdowns")
     models = fit_models(leads, spec, cutoff, enabled=with_models)
     clock.lap("models")
-    costs = channel_costs(leads, spend, spec) if spend is not None else None
+    costs = channel_costs(leads, spend, spec, cutoff) if spend is not None else None
     decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,
                                               pacing, costs, decided))
     experiments = evaluate_experiments(leads, spec, cutoff)
-    findings = with_experiment_findings(findings, experiments)
+    findings = with_coverage_finding(with_experiment_findings(findings, experiments), coverage)
     proposal = propose_next_cycle(with_experiment_evidence(proposal_inputs(spec, findings, conversion, needed, leads),
                                                            experiments, leads, cutoff))
     clock.lap("findings")
     return CycleResult(spec, cutoff, cycle_id or f"{cutoff:%Y-%m-%d}", data, scope_note, len(leads), funnel,
                        conversion, timing, follow_up, needed, pacing, checks, compared, models, costs, findings,
-                       proposal, experiments, decided, clustered)
+                       proposal, experiments, decided, clustered, coverage)

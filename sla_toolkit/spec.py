@@ -133,6 +133,20 @@ def spec_problems(stages: list[str] | None, kpis: Any, follow_up_stage: Any) -> 
     return problems
 
 
+def lever_problems(data: dict) -> list[tuple[str, str]]:
+    """Levers that name no column the report breaks down by (a typo would silently turn a lever descriptive)."""
+    levers = data.get("levers")
+    if not isinstance(levers, list):
+        return []
+    follow_up = data.get("follow_up") if isinstance(data.get("follow_up"), dict) else {}
+    segments = data.get("segments") if isinstance(data.get("segments"), list) else []
+    known = [data.get("channel_column", "channel"), *segments, "campaign", follow_up.get("team_column")]
+    known = [str(k) for k in dict.fromkeys(known) if k]
+    return [(f"levers.{i}", f"{lever!r} is neither the channel column nor a segment ({known}){did_you_mean(lever, known)}"
+                            "; findings exist only for those, so add it to segments or remove it")
+            for i, lever in enumerate(levers) if lever not in known]
+
+
 def _keys(value: Any) -> list[str]:
     return [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
 
@@ -233,12 +247,17 @@ class TimeOrder(str, Enum):
 class Analysis(_Strict):
     """Statistical settings: the thresholds every verdict uses."""
 
+    # plain strings in model_dump(mode="python") too: specs are written back as YAML (safe_dump knows no enums)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
     min_n: PositiveInt = 30
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
     min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.0          # absolute, in points of a rate
     min_effect_relative: Annotated[float, Field(ge=0, lt=1)] = 0.1  # share of the rest's rate
     on_track_probability: Rate = 0.8
+    # the proposed lead target reaches the customer objective with this probability
+    plan_confidence: Annotated[float, Field(gt=0, lt=1)] = 0.8
     at_risk_probability: Rate = 0.5
     max_mix_shift: Rate = 0.2
     # above this share of quarantined input rows, validate, pace and run exit 2 before any verdict
@@ -249,7 +268,7 @@ class Analysis(_Strict):
     simulations: PositiveInt = 4000
     seed: int = 0
     # lead scoring: forward-chaining CV and an out-of-time AUC on the latest leads decide the model
-    time_order: TimeOrder = TimeOrder.AUTO
+    time_order: TimeOrder = TimeOrder.AUTO.value
     # leads of one campaign/landing page/week are not independent: cluster-robust intervals by this column
     cluster: str | None = Field(default=None, min_length=1)
 
@@ -279,7 +298,9 @@ class SlaSpec(_Strict):
     @model_validator(mode="after")
     def _cross_checks(self) -> "SlaSpec":
         _raise_cross_check(spec_problems(self.funnel.stages, self.kpis,
-                                         self.follow_up.stage if self.follow_up else None))
+                                         self.follow_up.stage if self.follow_up else None)
+                           + lever_problems(self.model_dump(include={"levers", "segments", "channel_column",
+                                                                     "follow_up"})))
         return self
 
     @property
@@ -366,7 +387,7 @@ def _cross_check_yaml(data: dict) -> list[tuple[str, str]]:
     stages = _valid_stages(funnel.get("stages"))
     follow_up = data.get("follow_up") if isinstance(data.get("follow_up"), dict) else {}
     problems = funnel_problems(stages, funnel.get("targets"), funnel.get("windows_days")) if stages else []
-    return problems + spec_problems(stages, data.get("kpis"), follow_up.get("stage"))
+    return problems + spec_problems(stages, data.get("kpis"), follow_up.get("stage")) + lever_problems(data)
 
 
 def load_spec(path: str | Path) -> SlaSpec:

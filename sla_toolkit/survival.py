@@ -15,8 +15,10 @@ the cumulative incidence of converting with loss as a competing event (Aalen–J
 :mod:`sla_toolkit.incidence`) instead of Kaplan–Meier; ``method`` says which was used.
 
 Which one a verdict uses (``basis``): the matured-cohort rate when it covers at least
-``analysis.min_n`` leads *and* at least half of the leads that entered (it needs no model, but
-describes only the oldest cohorts when most leads are young); otherwise the KM projection.
+``analysis.min_n`` leads *and* at least half of the leads that entered *and* the matured cohorts
+convert at the same pace as the recent ones (log-rank test, :mod:`sla_toolkit.cohort_agreement`:
+matured cohorts are the oldest, so a trend would make their rate describe only the start of the
+period); otherwise the KM projection, and the note says why.
 Stages known only as flags have nothing to censor: the plain rate is used (reason ``no_timestamps``).
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .check_labels import format_count, format_number, plural
+from .cohort_agreement import cohort_agreement
 from .decided import losses_recorded
 from .errors import Reason
 from .incidence import (ProjectionMethod, cif_conditional_median, cif_conversion_at, cif_event_table,
@@ -262,12 +265,20 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
     still_open = entered & ~outcomes["converted"] & ~outcomes["matured"] & ~lost
     n_open = int(still_open.sum())
     share_open = n_open / naive.n if naive.n else float("nan")
-    if matured.n >= min_n and matured.n >= 0.5 * int(timed.sum()):
-        basis, note = RateBasis.MATURED, f"matured cohorts hold {matured.n:,} of {format_count(int(timed.sum()), 'lead')}"
+    enough = matured.n >= min_n and matured.n >= 0.5 * int(timed.sum())
+    agreement = cohort_agreement(outcomes, window, spec.analysis.alpha) if enough else None
+    if enough and not agreement.differ:
+        basis, note = RateBasis.MATURED, (f"matured cohorts hold {matured.n:,} of "
+                                          f"{format_count(int(timed.sum()), 'lead')}; " + agreement.words)
+    elif enough:
+        basis, note = RateBasis.PROJECTED, (f"cohorts differ: {agreement.words}, so the matured rate would describe "
+                                            "only the oldest leads; projection over all leads "
+                                            f"({projected.method.words})")
     else:
         basis, note = RateBasis.PROJECTED, (f"only {matured.n:,} of {format_count(int(timed.sum()), 'lead')} "
                                             f"{plural('has', matured.n, 'have')} matured: "
                                             f"projection over all leads ({projected.method.words})")
+    if basis is RateBasis.PROJECTED:
         longest = float(outcomes.loc[timed, "duration_days"].max())
         if longest < window:
             note += (f"; follow-up reaches {format_number(longest, 0)} of the {format_count(window, 'day')}, so "

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import Reason
 from .funnel import stage_counts
+from .lead_plan import LeadPlan, PlanBasis, plan_leads, rate_draws_by_deadline
 from .outcomes import as_of_view
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -52,6 +53,7 @@ class ReverseFunnelResult(ResultMixin):
     seed: int
     method: str = METHOD
     reason: Reason = Reason.OK
+    plan: LeadPlan | None = None
     title = "Reverse funnel: volume needed for the customer objective"
 
     def to_frame(self) -> pd.DataFrame:
@@ -100,8 +102,18 @@ def reverse_funnel(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     last = pd.DataFrame([{"stage": stages[-1], "needed": float(customers), "low": float(customers),
                           "high": float(customers), "needed_at_target_rates": float(customers),
                           "reached_so_far": int(reached.iloc[-1])}])
+    plan = _lead_plan(leads, spec, as_of, draw_products[:, 0], rng)
     return ReverseFunnelResult(customers, pd.concat([table, last], ignore_index=True), rates, confidence,
-                               analysis.simulations, analysis.seed)
+                               analysis.simulations, analysis.seed, plan=plan)
+
+
+def _lead_plan(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, overall_draws: np.ndarray,
+               rng: np.random.Generator) -> LeadPlan:
+    """The next cycle's lead target at ``analysis.plan_confidence`` (see :mod:`sla_toolkit.lead_plan`)."""
+    by_deadline = rate_draws_by_deadline(leads, spec, as_of, spec.analysis.simulations, rng)
+    basis = PlanBasis.OVERALL_RATE if by_deadline is None else PlanBasis.BY_DEADLINE
+    draws = overall_draws if by_deadline is None else by_deadline
+    return plan_leads(spec.objectives.customers, draws, spec.analysis.plan_confidence, basis, spec.period.days)
 
 
 def _rate_table(conversions: ConversionResult, spec: SlaSpec) -> pd.DataFrame:

@@ -8,7 +8,6 @@ canonical lead table, so ``sla_toolkit.io.load_leads(sla.yaml, source.yaml)`` re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -75,16 +74,8 @@ def write_campaign(campaign: Campaign, folder: str | Path) -> CampaignPaths:
     return paths
 
 
-class _SpecDumper(yaml.SafeDumper):
-    """Safe YAML that writes a spec's closed vocabularies (``TimeOrder.AUTO``) as their values (``auto``)."""
-
-
-_SpecDumper.add_multi_representer(Enum, lambda dumper, value: dumper.represent_data(value.value))
-
-
 def _dump(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                     width=100)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
 def _sla_yaml(campaign: Campaign) -> str:

@@ -102,4 +102,4 @@ def proposal_inputs(spec: SlaSpec, findings: Findings, conversion: ConversionRes
     counts = {}
     if spec.channel_column in leads:
         counts = {str(k): int(v) for k, v in leads[spec.channel_column].dropna().astype(str).value_counts().items()}
-    return ProposalInputs(spec, findings, lead_rate, interval, step_rates, counts)
+    return ProposalInputs(spec, findings, lead_rate, interval, step_rates, counts, lead_plan=needed.plan)

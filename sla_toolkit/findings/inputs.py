@@ -77,13 +77,15 @@ class CostComparison:
 
     channel: str
     spend: float
-    customers: int
+    customers: float          # projected within the window (basis "projected") or counted so far ("counted")
     cost_per_customer: float
     low: float
     high: float
-    rest_customers: int
+    rest_customers: float
     rest_spend: float
     p_value: float
+    basis: str = "counted"
+    customers_so_far: int = 0
 
     @property
     def topic(self) -> str:

@@ -2,8 +2,10 @@
 
 Rules (nothing changes without a finding behind it):
 - the period moves forward by its own length;
-- the lead-volume objective is recalculated as target customers ÷ the observed (censoring-aware)
-  lead-to-customer rate, with the 90% interval of leads needed in a comment;
+- the lead-volume objective is the smallest lead count that reaches the customer objective with
+  probability ``analysis.plan_confidence`` (binomial variation and the rate's uncertainty, customers by
+  the deadline when timestamps allow; :mod:`sla_toolkit.lead_plan`); without a plan it falls back to
+  target customers ÷ the observed lead-to-customer rate (which reaches the objective about half the time);
 - a stage target is raised to the lower bound of its interval only when the check was met with a
   margin the data confirms; a missed target is kept (the fix is the stage, not the bar);
 - the channel mix moves share from channels with an ``adjust`` finding to channels with a ``worked``
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import yaml
 
+from ..lead_plan import LeadPlan
 from ..results import ResultMixin
 from ..spec import SlaSpec, spec_from_dict
 from ..types import FindingKind
@@ -49,6 +52,7 @@ class ProposalInputs:
     next_experiment: dict | None = None                    # the next cycle's ``experiment:`` block
     next_experiment_reason: str = ""
     randomized_directions: dict[str, int] = field(default_factory=dict)   # channel -> +1 / -1 from a test
+    lead_plan: LeadPlan | None = None                      # the lead target at ``analysis.plan_confidence``
 
 
 RANDOMIZED_SHIFT_FACTOR = 2.0
@@ -120,6 +124,15 @@ def _next_name(name: str) -> str:
 def _propose_lead_volume(inputs: ProposalInputs, data: dict, changes: list[Change], comments: dict) -> None:
     spec, rate = inputs.spec, inputs.lead_to_customer
     customers = spec.objectives.customers
+    plan = inputs.lead_plan
+    if customers is not None and plan is not None and plan.leads:
+        objectives = data.setdefault("objectives", {})
+        old = objectives.get("leads")
+        objectives["leads"] = plan.leads
+        reason = plan_reason(plan, spec.funnel.first, spec.funnel.last)
+        changes.append(Change("objectives.leads", old, plan.leads, reason))
+        comments[("objectives", "leads")] = reason
+        return
     if customers is None or rate is None or not rate.estimate or math.isnan(rate.estimate):
         return
     leads = math.ceil(customers / rate.estimate)
@@ -133,6 +146,17 @@ def _propose_lead_volume(inputs: ProposalInputs, data: dict, changes: list[Chang
               f"{pct(rate.estimate, 2)} ({pct(rate.low, 2)}–{pct(rate.high, 2)} at 90%){span}")
     changes.append(Change("objectives.leads", old, leads, reason))
     comments[("objectives", "leads")] = reason
+
+
+def plan_reason(plan: LeadPlan, first: str, last: str) -> str:
+    """The lead target's wording: the confidence it is planned at and what it rests on."""
+    rate = (f"{first}-to-{last} rate by the deadline" if plan.basis.value == "by_deadline"
+            else f"{first}-to-{last} rate")
+    return (f"{plan.target_customers:,} customers with {pct(plan.confidence, 0)} confidence: the smallest number of "
+            f"{first} leads that reaches them with probability ≥ {pct(plan.confidence, 0)} given a {rate} of "
+            f"{pct(plan.rate, 2)} ({pct(plan.rate_low, 2)}–{pct(plan.rate_high, 2)} at 90%) and binomial "
+            f"variation; {plan.leads_at_rate:,} (customers ÷ rate) would reach them with probability "
+            f"{pct(plan.probability_at_rate, 0)}")
 
 
 def _propose_stage_targets(inputs: ProposalInputs, data: dict, changes: list[Change], comments: dict) -> None:

@@ -283,14 +283,20 @@ def _cost_rules(inputs: FindingInputs, family: dict[str, float]):
             continue
         rest = row.rest_spend / row.rest_customers if row.rest_customers else float("nan")
         cheaper = row.cost_per_customer < rest
-        evidence = Evidence(row.cost_per_customer, row.low, row.high, row.customers, row.p_value, q, "money")
-        if not q < spec.analysis.alpha:
-            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({qtext(q)})",
+        evidence = Evidence(row.cost_per_customer, row.low, row.high, int(round(row.customers)), row.p_value, q,
+                            "money")
+        gap = abs(row.cost_per_customer / rest - 1) if rest and not math.isnan(rest) else float("nan")
+        if not (q < spec.analysis.alpha and gap >= spec.analysis.min_effect_relative):
+            why = qtext(q) if not q < spec.analysis.alpha else (
+                f"{gap:.0%} apart, below the minimum of {spec.analysis.min_effect_relative:.0%}")
+            quiet.append(NoEvidence(topic, f"cost per customer not clearly different from the rest ({why})",
                                     f"Cost per customer, {humanize(row.channel)}"))
             continue
+        counted = (f"{row.customers:,.0f} customers projected within the window, {row.customers_so_far:,} so far"
+                   if row.basis == "projected" else f"{row.customers:,.0f} customers")
         sentence = (f"{humanize(row.channel)} cost {money(row.cost_per_customer)} per customer "
                     f"({interval(evidence.low, evidence.high, 'money', spec.analysis.confidence)}; "
-                    f"{row.customers:,} customers) against {money(rest)} for the other channels ({qtext(q)}).")
+                    f"{counted}) against {money(rest)} for the other channels ({qtext(q)}).")
         action = ("Shift budget toward it within the proposal's bounds, as a hypothesis to test." if cheaper else
                   "Cut or retarget its spend within the proposal's bounds, as a hypothesis to test.")
         gained = row.spend / rest - row.customers if rest and not math.isnan(rest) else 0.0

@@ -60,8 +60,10 @@ def leak_table(single_auc: pd.Series, importance: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["possible_leak", "importance_share"], ascending=False, ignore_index=True)[LEAK_COLUMNS]
 
 
-def leak_note(leaks: tuple[str, ...]) -> str:
-    """The sentence the report and results.json carry when a column is flagged."""
-    return (f"possible leak: {', '.join(leaks)} predicts the outcome suspiciously well; if it is filled in after "
-            "the outcome (by sales, once the deal is decided), list it under `leaky:` in sla.yaml. The model refit "
-            "without it is shown beside the original")
+def leak_note(table: pd.DataFrame) -> str:
+    """The sentence the report and results.json carry when a column is flagged (``table``: :func:`leak_table`)."""
+    flagged = table.loc[table["possible_leak"]]
+    named = "; ".join(f"{r.feature} ({r.why})" for r in flagged.itertuples())
+    return (f"possible leak: {named}. A field filled in after the outcome (by sales, once the deal is decided) "
+            "belongs under `leaky:` in sla.yaml; a genuinely strong input may stay. The model refit without it is "
+            "shown beside the original")

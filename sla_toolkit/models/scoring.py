@@ -24,7 +24,7 @@ import pandas as pd
 from ..check_labels import format_count, plural
 from ..errors import Reason
 from ..results import ResultMixin, jsonable
-from ..spec import SlaSpec
+from ..spec import SlaSpec, TimeOrder
 from .auc import auc_interval, delong_auc
 from .base import FitResult, Fitter, cannot_fit
 from .design import level_labels, matured_rows, model_columns, split_columns
@@ -126,7 +126,7 @@ class LeadScorer(Fitter):
     @classmethod
     def from_spec(cls, spec: SlaSpec, **options) -> "LeadScorer":
         return cls(model_columns(spec), leaky=spec.leaky, confidence=spec.analysis.confidence,
-                   seed=spec.analysis.seed, time_order=spec.analysis.time_order.value, **options)
+                   seed=spec.analysis.seed, time_order=TimeOrder(spec.analysis.time_order).value, **options)
 
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "LeadScorer":
         """Cross-validate both pipelines on the matured rows, then refit the better one on all of them."""
@@ -261,7 +261,7 @@ class LeadScorer(Fitter):
         possible_leaks = tuple(leaks.loc[leaks["possible_leak"], "feature"])
         refit = self._refit_without(possible_leaks, summary, inputs, y, plan) if possible_leaks else None
         if possible_leaks:
-            notes.append(leak_note(possible_leaks))
+            notes.append(leak_note(leaks))
         basis = "out-of-time ROC AUC on the latest leads" if plan.time_ordered else f"{self.folds}-fold CV ROC AUC"
         return LeadScoringResult(model="lead_scoring", fitted=True, reason=Reason.OK,
                                  message=f"{self.chosen_} chosen by {basis}. Validation: "

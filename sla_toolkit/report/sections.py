@@ -438,8 +438,15 @@ def reverse_funnel_block(result) -> str:
         "needed at the agreed rates": ["–" if pd.isna(x) else f"{x:,.0f}" for x in t["needed_at_target_rates"]],
         "reached so far": [f"{x:,.0f}" for x in t["reached_so_far"]],
     })
+    plan = ""
+    if r.plan is not None and r.plan.leads:
+        plan = (f"<p><b>Lead target to plan with:</b> {r.plan.leads:,} {esc(t['stage'].iloc[0])} leads reach "
+                f"{r.target_customers:,} customers with {r.plan.confidence:.0%} confidence "
+                f"({esc(r.plan.basis_words)}: {r.plan.rate:.2%}, 90% interval {r.plan.rate_low:.2%}–"
+                f"{r.plan.rate_high:.2%}; binomial variation included). The figure at the observed rate, "
+                f"{r.plan.leads_at_rate:,}, would reach them with probability {r.plan.probability_at_rate:.0%}.</p>")
     return ('<div class="sla"><h4>Reverse funnel: volume needed for '
-            f"{r.target_customers:,} customers</h4>" + frame_html(shown, index=False)
+            f"{r.target_customers:,} customers</h4>" + frame_html(shown, index=False) + plan
             + f'<p class="muted">{esc(r.method)}.</p></div>')
 
 

@@ -39,7 +39,7 @@ def olist(olist_dir):
 def test_bank_marketing_scoring_without_duration_is_chosen_out_of_time(bank):
     leads, spec = bank.leads, bank.spec
     assert len(leads) == 41_176 and len(bank.quarantine) == 12          # the 12 duplicate rows
-    assert "duration" in spec.features and spec.leaky == ["duration"] and spec.analysis.time_order.value == "row"
+    assert "duration" in spec.features and spec.leaky == ["duration"] and spec.analysis.time_order == "row"
     frame = outcome_frame(leads, spec, as_of=None)
     scorer = LeadScorer.from_spec(spec).fit(frame)
     result = scorer.result_

@@ -27,7 +27,7 @@ def _comparison_findings(campaign):
     inputs = finding_inputs(spec, data.quality, conversion,
                             sla_checks(leads, spec, as_of, campaign.spend, conversions=conversion),
                             breakdowns(leads, spec, as_of), follow_up_sla(leads, spec, as_of),
-                            _no_pacing(), channel_costs(leads, campaign.spend, spec))
+                            _no_pacing(), channel_costs(leads, campaign.spend, spec, as_of))
     return derive_findings(inputs)
 
 

@@ -1,6 +1,8 @@
 """Levers vs descriptions ([7] item 11): actions on what teams control, where-to-look notes on the rest."""
 from __future__ import annotations
 
+import pytest
+
 from sla_toolkit.findings import FindingInputs, derive_findings
 from sla_toolkit.findings.inputs import SegmentComparison
 from sla_toolkit.findings.proposal import ProposalInputs, RateEstimateView, propose_next_cycle
@@ -70,3 +72,12 @@ def test_declared_levers_get_actions_and_descriptions_never_reach_the_mix_propos
     shifted = {c.path for c in as_lever.changes}
     assert {"channel_mix.paid_search", "channel_mix.email"} <= shifted
     assert not any(c.path.startswith("channel_mix.") and c.old != c.new for c in as_description.changes)
+
+
+def test_a_lever_that_is_no_segment_is_refused_with_a_suggestion():
+    from sla_toolkit.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"levers\.1: 'chanel' is neither the channel column nor a segment .*"
+                                        r"did you mean 'channel'\?"):
+        _spec(levers=["campaign", "chanel"])
+    assert _spec(levers=["channel", "region", "campaign"]).lever_columns == ("channel", "region", "campaign")
