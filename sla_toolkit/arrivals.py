@@ -7,8 +7,11 @@ imports neither statsmodels nor scipy). Overdispersion is the Pearson chi-square
 freedom (at least 1, quasi-Poisson). Each simulated run draws the coefficients from their normal
 approximation (covariance scaled by the overdispersion), so the level, the trend and the weekday
 pattern are uncertain, then draws each future day's count from a Gamma–Poisson (negative binomial)
-with that day's mean and variance ``mean + k * mean^2``, ``k`` estimated by moments. Without any lead in the window the rate
-falls back to its Jeffreys Gamma posterior.
+with that day's mean and variance ``mean + k * mean^2``, ``k`` estimated by moments. Both spreads are
+estimated from a few weeks of days, so each run also scales them by ``dof / chi2(dof)`` (``dof`` = days
+minus coefficients, factor capped at 4): the coefficient draws become Student-t-like and ``k`` uncertain (calibrated by
+``studies/pacing_coverage.py``). Without any lead in the window the rate falls back to its Jeffreys
+Gamma posterior.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ _MIN_DAYS_FOR_WEEKDAYS = 14
 _MIN_DAYS_FOR_TREND = 7
 _MIN_LEADS_PER_WEEKDAY = 10     # fewer leads than this per weekday: one level, no pattern
 _MIN_LEADS_FOR_TREND = 30
+MAX_SPREAD = 4.0                # a run's spread factor dof / chi2(dof) is capped here
 _MAX_LOG_CHANGE = np.log(4.0)   # a simulated trend never moves the rate beyond 4x or 1/4 of today's
 
 
@@ -39,6 +43,7 @@ class ArrivalModel:
     trend: bool
     as_of: pd.Timestamp
     day_variance: float = 0.0
+    dof: int = 0                    # residual degrees of freedom of the fit (days - coefficients)
 
     @property
     def description(self) -> str:
@@ -69,7 +74,7 @@ def fit_arrivals(created: pd.Series, start: pd.Timestamp, as_of: pd.Timestamp) -
     small_sample = len(counts) / max(len(counts) - design.shape[1], 1)
     day_variance = max(0.0, float(np.sum((counts - mean) ** 2 * small_sample - mean) / np.sum(mean ** 2)))
     return ArrivalModel(coefficients, covariance, dispersion, window, int(counts.sum()), weekdays, trend, as_of,
-                        day_variance)
+                        day_variance, max(len(counts) - design.shape[1], 1))
 
 
 def simulate_arrivals(model: ArrivalModel, remaining: float, sims: int, rng: np.random.Generator
@@ -85,14 +90,20 @@ def simulate_arrivals(model: ArrivalModel, remaining: float, sims: int, rng: np.
         rate = rng.gamma(0.5, 1 / model.window_days, size=(sims, 1))
         return rng.poisson(rate * exposure).astype(float), midpoints
     design = _design(np.arange(n_days, dtype=float), model.as_of, model.weekdays, model.trend)
-    draws = rng.multivariate_normal(model.coefficients, model.covariance, size=sims, method="cholesky")
+    # the spread (overdispersion, day variance) is itself estimated from ``dof`` days: each run scales it by
+    # dof / chi2(dof), so the coefficients are t-like and the day-to-day variance is uncertain too
+    # (capped at MAX_SPREAD: the inverse chi-square has no exponential moment, and a rare huge draw would
+    # make the mean of the arrivals meaningless)
+    spread = np.minimum(model.dof / rng.chisquare(model.dof, size=(sims, 1)), MAX_SPREAD)
+    draws = model.coefficients + np.sqrt(spread) * rng.multivariate_normal(
+        np.zeros_like(model.coefficients), model.covariance, size=sims, method="cholesky")
     log_mean = draws @ design.T
     today = draws @ _design(np.array([-0.5]), model.as_of, model.weekdays, model.trend).T
     log_mean = today + np.clip(log_mean - today, -_MAX_LOG_CHANGE, _MAX_LOG_CHANGE)
     mean = np.exp(np.minimum(log_mean, 30)) * exposure
     if model.day_variance > 0:
         # negative binomial days: a Gamma factor with mean 1 and variance ``day_variance`` on each day's mean
-        shape = 1 / model.day_variance
+        shape = 1 / (model.day_variance * spread)
         mean = rng.gamma(shape, 1 / shape, size=mean.shape) * mean
     return rng.poisson(mean).astype(float), midpoints
 

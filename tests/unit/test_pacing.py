@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import invgamma
 
 from simulated_leads import Campaign, START, simulate, spec_for
 from sla_toolkit.errors import Reason
@@ -42,13 +43,16 @@ def test_expected_conversions_by_hand():
     # new leads: 7 arrived in 20 days (6 on the first day, 1 on day 19): too few for a weekday pattern or a
     #   trend, so one log rate log(0.35) with variance dispersion / 7, the dispersion being Pearson's
     #   chi2 / df = ((6 - .35)^2 / .35 + (1 - .35)^2 / .35 + 18 * .35) / 19 = 5.195; the mean rate is
-    #   0.35 * exp(5.195 / 14) = 0.5072 a day (lognormal mean) over 10 days;
+    #   0.35 * exp(5.195 / 14) = 0.5072 a day (lognormal mean) over 10 days, a little more with the spread's
+    #   own uncertainty (below);
     #   arriving u days from now a lead has 10 - u days: F(h) = 0 (h < 1), 1/7 (1 <= h < 3), 11/35 (3 <= h),
     #   averaged over h uniform on [0, 10]: (2 * 1/7 + 7 * 11/35) / 10 = 0.2485714
     result = pace(hand_leads(), make_spec(), AS_OF)
     new_conversion = (2 / 7 + 7 * 11 / 35) / 10
     dispersion = ((6 - .35) ** 2 / .35 + (1 - .35) ** 2 / .35 + 18 * .35) / 19
-    rate = 0.35 * math.exp(dispersion / 7 / 2)
+    # each run scales the variance by s = 19 / chi2(19) (19 residual days), capped at 4: the mean rate is
+    # 0.35 * E[exp(s * dispersion / 14)] over that inverse-gamma law
+    rate = 0.35 * invgamma(19 / 2, scale=19 / 2).expect(lambda s: math.exp(min(s, 4) * dispersion / 7 / 2))
     print(f"\n{format_pacing(result)}\nby hand: open 0.4, new {rate * 10 * new_conversion:.4f}, "
           f"total {3 + 0.4 + rate * 10 * new_conversion:.4f}")
     assert result.customers_so_far == 3 and result.n_not_converted == 4
