@@ -164,7 +164,7 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runs import CycleRunRequest
+    from .run.cycle import CycleRunRequest
     from .scheduled import run_with_retry
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
