@@ -36,6 +36,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 MAX_WEEKLY_COHORTS = 26
+MIN_CLUSTERS_EACH_SIDE = 5
 NO_COHORT = "(none)"
 ADJUSTED_COLUMNS = ("adjusted_lift", "adjusted_lift_low", "adjusted_lift_high", "adjusted_p_value", "effect",
                     "effect_low", "effect_high", "adjusted_for")
@@ -106,7 +107,11 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
              groups: np.ndarray | None = None):
     """(b, se, p, linear predictor of the level's patterns, their lead counts) of one level-vs-rest GLM.
 
-    ``groups`` (a cluster code per pattern) makes the covariance cluster-robust.
+    ``groups`` (a cluster code per pattern) makes the covariance cluster-robust. A sandwich needs several
+    clusters on both sides: when the level (or the rest) spans fewer than :data:`MIN_CLUSTERS_EACH_SIDE`
+    (a campaign compared with the rest, clustered by campaign), its score sums to zero within its one
+    cluster and the sandwich would be far too small; the model-based standard error is then scaled by the
+    square root of the overdispersion (Pearson chi-square / df of the cluster patterns, quasi-binomial).
     """
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
@@ -123,17 +128,22 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
         with warnings.catch_warnings():
             warnings.simplefilter("error", PerfectSeparationWarning)
             warnings.filterwarnings("ignore", category=RuntimeWarning)
-            robust = {} if groups is None else dict(cov_type="cluster",
-                                                    cov_kwds={"groups": groups, "use_correction": False})
+            sandwich = groups is not None and min(len(np.unique(groups[in_level])),
+                                                  len(np.unique(groups[~in_level]))) >= MIN_CLUSTERS_EACH_SIDE
+            robust = dict(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}) if sandwich \
+                else {}
             result = sm.GLM(endog, design.to_numpy(), family=sm.families.Binomial()).fit(**robust)
     except (PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
         return nan
     position = list(design.columns).index("level")
     beta, se, p_value = float(result.params[position]), float(result.bse[position]), float(result.pvalues[position])
-    if groups is not None:
+    if sandwich:
         # statsmodels' small-sample factor would count patterns as observations; count leads instead
         clusters, leads = len(np.unique(groups)), float(trials.sum())
         se *= np.sqrt(clusters / (clusters - 1) * (leads - 1) / (leads - design.shape[1]))
+        p_value = float(2 * norm.sf(abs(beta / se)))
+    elif groups is not None and result.df_resid > 0:
+        se *= np.sqrt(max(1.0, result.pearson_chi2 / result.df_resid))
         p_value = float(2 * norm.sf(abs(beta / se)))
     if not (np.isfinite(beta) and np.isfinite(se)) or se > 10:
         return nan

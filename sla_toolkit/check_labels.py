@@ -59,7 +59,51 @@ def unit_of(kind: CheckKind, subject: str) -> Unit:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+    """None, NaN, pandas' NA or an infinity: nothing a sentence can show as a number."""
+    if value is None or isinstance(value, str):
+        return value is None
+    try:
+        return not math.isfinite(float(value))
+    except (TypeError, ValueError):   # pd.NA and other non-numbers
+        return True
+
+
+def format_number(value: float | None, digits: int = 1) -> str:
+    """A number for a sentence: ``12,345,678``, ``3.5``, ``0.0042``; never ``1e+07``; ``—`` when missing.
+
+    Whole numbers and numbers of 100 or more are shown without decimals, numbers from 1 to 100 with
+    ``digits`` decimals, smaller ones with ``digits`` significant digits.
+
+    >>> format_number(10_000_000), format_number(2.0), format_number(3.456), format_number(0.00421)
+    ('10,000,000', '2', '3.5', '0.004')
+    """
+    if _missing(value):
+        return NOT_AVAILABLE
+    value = float(value)
+    if abs(round(value, digits)) >= 100 or value == round(value):
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.{digits}f}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def plural(noun: str, value: float | None, plural_form: str | None = None) -> str:
+    """``noun`` for exactly one, its plural otherwise (``lead``/``leads``; pass irregular plurals)."""
+    one = not _missing(value) and format_number(value) == "1"
+    return noun if one else (plural_form or f"{noun}s")
+
+
+def format_count(value: float | None, noun: str, plural_form: str | None = None, digits: int = 1) -> str:
+    """``1 day``, ``2 days``, ``10,000,000 leads``, ``0.5 customers``; ``an unknown number of days`` when missing.
+
+    >>> format_count(1, "day"), format_count(1.0, "lead"), format_count(1_234, "lead"), format_count(float("nan"), "day")
+    ('1 day', '1 lead', '1,234 leads', 'an unknown number of days')
+    """
+    if _missing(value):
+        return f"an unknown number of {plural_form or noun + 's'}"
+    return f"{format_number(value, digits)} {plural(noun, value, plural_form)}"
 
 
 def format_value(value: float | None, unit: Unit, currency: str | None = None, digits: int = 1) -> str:

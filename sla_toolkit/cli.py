@@ -12,6 +12,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from .check_labels import format_count
 from .errors import SlaToolkitError
 from .filecheck import os_reason
 
@@ -84,17 +85,17 @@ def _validate(args: argparse.Namespace) -> int:
     for join in q.joins:
         if join.get("on"):
             keys = ", ".join(f"{k!r} ({n:,})" for k, n in join.get("unmatched_keys", {}).items())
-            print(f"  joined {join['file']} on {join['on']}: {join['matched']:,} lead rows matched, "
+            print(f"  joined {join['file']} on {join['on']}: {format_count(join['matched'], 'lead row')} matched, "
                   f"{join['unmatched']:,} unmatched" + (f" (e.g. {keys})" if keys else ""))
             continue
-        print(f"  joined {join['file']}: {join['rows']:,} rows, {join['matched']:,} matched a lead, "
+        print(f"  joined {join['file']}: {format_count(join['rows'], 'row')}, {join['matched']:,} matched a lead, "
               f"{join['unmatched']:,} unmatched")
     print("  stage counts: " + " → ".join(f"{s} {n:,}" for s, n in data.stage_counts().items()))
     fills = {s: n for s, n in q.implied_stage_fills.items() if n}
     if fills:
         print("  implied stages filled: " + ", ".join(f"{s} {n:,}" for s, n in fills.items()))
     if data.spend is not None:
-        print(f"  spend: {len(data.spend):,} rows, total {data.spend['spend'].sum():,.2f}"
+        print(f"  spend: {format_count(len(data.spend), 'row')}, total {data.spend['spend'].sum():,.2f}"
               f" ({q.spend_quarantined} quarantined)")
     for note in q.notes:
         print(f"  note: {note}")
@@ -163,7 +164,7 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runs import CycleRunRequest
+    from .run.cycle import CycleRunRequest
     from .scheduled import run_with_retry
 
     request = CycleRunRequest(sla=Path(args.sla), source=Path(args.source), as_of=args.as_of, out=Path(args.out),
@@ -197,7 +198,7 @@ def _batch(args: argparse.Namespace) -> int:
 
     jobs = discover(args.cycles, as_of=args.as_of, with_models=not args.no_models)
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
-    print(f"batch: {len(jobs)} cycles on {where}", file=sys.stderr)
+    print(f"batch: {format_count(len(jobs), 'cycle')} on {where}", file=sys.stderr)
     with History.at(args.out, args.history_env) as history:
         result = run_batch(jobs, out=args.out, scheduler=args.scheduler, workers=args.workers, history=history)
     print(result.summary())

@@ -30,7 +30,7 @@ from .results import ResultMixin
 from .spec import SlaSpec
 from .stats import poisson_count_bounds
 from .survival import ConversionResult, conversion_rates
-from .check_labels import check_label, unit_of
+from .check_labels import check_label, format_number, unit_of
 from .types import CheckKind, Direction, Status, Unit, reached_column
 
 
@@ -90,16 +90,21 @@ def judge(estimate: float, low: float, high: float, target: float, direction: Di
           min_n: int) -> tuple[Status, str]:
     """Status and reason of an estimate against a target (the rules in the module docstring)."""
     if n < min_n:
-        return Status.INSUFFICIENT_DATA, f"n = {n} is below the minimum of {min_n}"
+        return Status.INSUFFICIENT_DATA, f"n = {format_number(n)} is below the minimum of {format_number(min_n)}"
     if not np.isfinite(estimate):
         return Status.INSUFFICIENT_DATA, "no estimate"
     meets = estimate >= target if direction is Direction.AT_LEAST else estimate <= target
     if meets:
-        return Status.MET, f"estimate {estimate:.4g} meets the target {target:.4g}"
+        return Status.MET, f"estimate {_figure(estimate)} meets the target {_figure(target)}"
     if low <= target <= high:
-        return Status.AT_RISK, (f"estimate {estimate:.4g} misses {target:.4g}; "
-                                f"interval [{low:.4g}, {high:.4g}] contains it")
-    return Status.MISSED, f"interval [{low:.4g}, {high:.4g}] excludes the target {target:.4g}"
+        return Status.AT_RISK, (f"estimate {_figure(estimate)} misses {_figure(target)}; "
+                                f"interval [{_figure(low)}, {_figure(high)}] contains it")
+    return Status.MISSED, f"interval [{_figure(low)}, {_figure(high)}] excludes the target {_figure(target)}"
+
+
+def _figure(value: float) -> str:
+    """A figure in a reason: four significant digits for rates (``0.1235``), separators for large values."""
+    return format_number(value, 4 if abs(value) < 1 else 1)
 
 
 def described(check: SlaCheck, kind: CheckKind, subject: str, spec: SlaSpec, **label_options) -> SlaCheck:
@@ -143,7 +148,7 @@ def rate_checks(conversions: ConversionResult, spec: SlaSpec) -> list[SlaCheck]:
         code = Reason.INSUFFICIENT_N if status is Status.INSUFFICIENT_DATA else item.reason
         check = SlaCheck(f"rate {transition}", target, Direction.AT_LEAST, item.estimate, item.low,
                          item.high, item.n, status, f"{why} ({item.basis.value}; naive rate "
-                         f"{item.naive.estimate:.4g} shown for reference only)", item.basis.value, code)
+                         f"{_figure(item.naive.estimate)} shown for reference only)", item.basis.value, code)
         checks.append(described(check, CheckKind.RATE, transition, spec))
     return checks
 

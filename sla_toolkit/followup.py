@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from .check_labels import format_count
 from .errors import Reason
 from .outcomes import as_of_view, transition_outcomes
 from .results import ResultMixin
@@ -127,7 +128,7 @@ def follow_up_sla(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> Fo
     counts = {s.value: int((states["state"] == s.value).sum()) for s in FollowUpState}
     untimed = int((view[reached_column(stage)].astype(bool) & view[stage_column(stage)].isna()).sum())
     if untimed:
-        notes.append(f"{untimed} leads at {stage!r} without a stage time left out")
+        notes.append(f"{format_count(untimed, 'lead')} at {stage!r} without a stage time left out")
     decided = states["state"] != FollowUpState.OPEN.value
     within = states["state"] == FollowUpState.WITHIN.value
     share = wilson_interval(int(within.sum()), int(decided.sum()), confidence)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .check_labels import format_count
 from .outcomes import as_of_view
 from .results import ResultMixin
 from .spec import SlaSpec
@@ -138,7 +139,7 @@ def _cohort_table(leads: pd.DataFrame, spec: SlaSpec, notes: list[str]) -> pd.Da
         return _empty_like(funnel_table(leads.iloc[:0], stages), ["cohort"])
     undated = int(created.isna().sum())
     if undated:
-        notes.append(f"{undated} leads without created_at left out of the cohort breakdown")
+        notes.append(f"{format_count(undated, 'lead')} without created_at left out of the cohort breakdown")
     dated = leads.loc[created.notna()].assign(cohort=cohort_labels(created.dropna(), spec.analysis.cohort))
     table = funnel_table(dated, stages, spec.analysis.confidence, by="cohort", min_n=spec.analysis.min_n)
     return _reorder(table.rename(columns={"level": "cohort"}), ["cohort"])

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .arrivals import INFLOW_WINDOW_DAYS, ArrivalModel, fit_arrivals, simulate_arrivals
+from .check_labels import format_count, format_number
 from .errors import Reason
 from .outcomes import as_of_view, has_timestamps, lost_mask, transition_outcomes
 from .results import ResultMixin
@@ -137,7 +138,8 @@ def pace(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> PacingResul
     needed_new = (target - customers_so_far - expected_open) if target else float("nan")
     per_day = _leads_per_day(needed_new, new_conversion, remaining)
     if curve.n and curve.longest < max(horizon.max(initial=0.0), remaining):
-        note = (note + "; " if note else "") + (f"conversions later than {curve.longest:.0f} days after entry "
+        longest = format_count(curve.longest, "day", digits=0)
+        note = (note + "; " if note else "") + (f"conversions later than {longest} after entry "
                                                 "(the longest follow-up so far) are not projected")
     leads_total = leads_so_far + draws["arrivals"]
     extra = _optional_objectives(view, spec, customers_so_far, totals, leads_total)
@@ -206,20 +208,23 @@ def km_events(duration, event) -> KmEvents:
 def format_pacing(result: PacingResult) -> str:
     """A few lines for the terminal: status, probability, expected customers, gap, leads per day."""
     head = (f"{result.name}: pacing as of {result.as_of:%Y-%m-%d}, deadline {result.deadline - _DAY:%Y-%m-%d} "
-            f"({result.days_remaining:.0f} days left)")
+            f"({format_count(result.days_remaining, 'day', digits=0)} left)")
     if result.status is Status.NOT_APPLICABLE and result.reason is not Reason.NO_TARGET:
         return f"{head}\nStatus: NOT_APPLICABLE ({result.reason.value}): {result.note}"
-    target = f"{result.target_customers:,}" if result.target_customers else "no target"
+    target = format_count(result.target_customers, "customer") if result.target_customers else ""
+    gap = f"; gap {format_number(result.gap)}" if result.target_customers and np.isfinite(result.gap) else ""
+    conversion = (f"; a new lead converts in time with p = {result.new_lead_conversion:.3f}"
+                  if np.isfinite(result.new_lead_conversion) else "")
     lines = [head,
-             f"Status: {result.status.value}  P(reach {target} customers by the deadline) = "
-             f"{_percent(result.probability)}",
-             f"Customers: {result.customers_so_far:,} so far + {result.expected_from_open:,.1f} expected from "
-             f"{result.n_not_converted:,} leads not converted yet + {result.expected_from_new:,.1f} from new leads = "
-             f"{result.expected_customers:,.1f} (90% PI {result.low:,.0f}-{result.high:,.0f}); "
-             f"gap {result.gap:,.1f}",
+             f"Status: {result.status.value}  " + (f"P(reach {target} by the deadline) = "
+                                                  f"{_percent(result.probability)}" if target else
+                                                  "no target: no probability of reaching it"),
+             f"Customers: {format_number(result.customers_so_far)} so far + {format_number(result.expected_from_open)} "
+             f"expected from {format_count(result.n_not_converted, 'lead')} not converted yet + "
+             f"{format_number(result.expected_from_new)} from new leads = {format_number(result.expected_customers)} "
+             f"(90% PI {format_number(result.low, 0)}-{format_number(result.high, 0)}){gap}",
              f"Leads needed per remaining day: {_per_day(result.leads_needed_per_day)} "
-             f"(recent inflow {result.daily_leads:,.1f} per day; a new lead converts in time with "
-             f"p = {result.new_lead_conversion:.3f})"]
+             f"(recent inflow {format_number(result.daily_leads)} per day{conversion})"]
     if result.note:
         lines.append(f"Note: {result.note}")
     return "\n".join(lines)
@@ -319,7 +324,7 @@ def _status(probability: float, curve: KmEvents, n_timed: int, spec: SlaSpec) ->
     if spec.objectives.customers is None:
         return Status.NOT_APPLICABLE, Reason.NO_TARGET, "no customers objective in the spec"
     if n_timed < analysis.min_n:
-        return Status.INSUFFICIENT_DATA, Reason.INSUFFICIENT_N, f"{n_timed} leads < min_n {analysis.min_n}"
+        return Status.INSUFFICIENT_DATA, Reason.INSUFFICIENT_N, f"{format_count(n_timed, 'lead')} < min_n {analysis.min_n}"
     if curve.events.sum() == 0:
         return Status.INSUFFICIENT_DATA, Reason.NO_EVENTS, "no conversion yet: time to convert unknown"
     if probability >= analysis.on_track_probability:
@@ -363,4 +368,4 @@ def _percent(value: float) -> str:
 def _per_day(value: float) -> str:
     if not np.isfinite(value):
         return "n/a" if np.isnan(value) else "not reachable (new leads can no longer convert in time)"
-    return f"{value:,.1f}"
+    return format_number(value)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from .runner import NotebookRunError, RunOutcome
-from .runs import CycleRunRequest, run_cycle_notebooks
+from .run.notebooks import NotebookRunError, RunOutcome
+from .run.cycle import CycleRunRequest, run_cycle_notebooks
 
 RETRYABLE_ERRORS = frozenset({"DeadKernelError"})
 
@@ -27,7 +27,7 @@ def _warn(message: str) -> None:
 
 def run_with_retry(request: CycleRunRequest, *, attempts: int = 2,
                    warn: Callable[[str], None] = _warn) -> RunOutcome:
-    """:func:`~sla_toolkit.runs.run_cycle_notebooks`, run again (up to ``attempts`` in all) when the kernel died."""
+    """:func:`~sla_toolkit.run.cycle.run_cycle_notebooks`, run again (up to ``attempts`` in all) when the kernel died."""
     for attempt in range(1, attempts + 1):
         try:
             return run_cycle_notebooks(request)

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from .check_labels import format_count, format_number, plural
 from .cohort_agreement import cohort_agreement
 from .decided import losses_recorded
 from .errors import Reason
@@ -267,20 +268,21 @@ def transition_conversion(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, t
     enough = matured.n >= min_n and matured.n >= 0.5 * int(timed.sum())
     agreement = cohort_agreement(outcomes, window, spec.analysis.alpha) if enough else None
     if enough and not agreement.differ:
-        basis, note = RateBasis.MATURED, (f"matured cohorts hold {matured.n} of {int(timed.sum())} leads; "
-                                          + agreement.words)
+        basis, note = RateBasis.MATURED, (f"matured cohorts hold {matured.n:,} of "
+                                          f"{format_count(int(timed.sum()), 'lead')}; " + agreement.words)
     elif enough:
         basis, note = RateBasis.PROJECTED, (f"cohorts differ: {agreement.words}, so the matured rate would describe "
                                             "only the oldest leads; projection over all leads "
                                             f"({projected.method.words})")
     else:
-        basis, note = RateBasis.PROJECTED, (f"only {matured.n} of {int(timed.sum())} leads have matured: "
+        basis, note = RateBasis.PROJECTED, (f"only {matured.n:,} of {format_count(int(timed.sum()), 'lead')} "
+                                            f"{plural('has', matured.n, 'have')} matured: "
                                             f"projection over all leads ({projected.method.words})")
     if basis is RateBasis.PROJECTED:
         longest = float(outcomes.loc[timed, "duration_days"].max())
         if longest < window:
-            note += (f"; follow-up reaches {longest:.0f} of the {window} days, so conversions later than that "
-                     f"are not counted")
+            note += (f"; follow-up reaches {format_number(longest, 0)} of the {format_count(window, 'day')}, so "
+                     "conversions later than that are not counted")
     return TransitionConversion(name, window, naive, matured, projected, n_open, share_open, basis, Reason.OK, note)
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 
 from ..history import History, recorded_run
-from ..rundir import RunFolder
+from ..run.folder import RunFolder
 from .jobs import CycleJob, CycleOutcome, compute_cycle
 
 

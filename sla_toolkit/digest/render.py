@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import jinja2
 
+from ..check_labels import format_count, format_number, plural
 from .changes import Changes
 from .model import Digest, FollowUpWindow
 
@@ -23,9 +24,7 @@ class Line:
 
 
 def _number(value: float | None, digits: int = 0) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:,.{digits}f}"
+    return "n/a" if value is None or not math.isfinite(value) else format_number(value, digits)
 
 
 def _percent(value: float | None) -> str:
@@ -40,9 +39,9 @@ def _age(hours: float) -> str:
 def _window_line(window: FollowUpWindow | None, label: str, changes: Changes, hours: float) -> Line:
     key = "follow_up_" + label.replace(" ", "_")
     if window is None or window.share.n == 0:
-        return Line(f"Follow-up within {hours:g} h, {label}", "no follow-up fell due")
+        return Line(f"Follow-up within {format_number(hours)} h, {label}", "no follow-up fell due")
     share = window.share
-    return Line(f"Follow-up within {hours:g} h, {label}",
+    return Line(f"Follow-up within {format_number(hours)} h, {label}",
                 f"{_percent(share.estimate)} ({share.successes:,} of {share.n:,}; "
                 f"{share.confidence:.0%} CI {_percent(share.low)}–{_percent(share.high)})", changes.mark(key))
 
@@ -50,7 +49,7 @@ def _window_line(window: FollowUpWindow | None, label: str, changes: Changes, ho
 def digest_lines(digest: Digest, changes: Changes) -> dict:
     """The rendering context: headline, marketing lines, sales lines, team rows, waiting rows, footnotes."""
     pacing, sales = digest.marketing.pacing, digest.sales
-    target = f"{pacing.target_customers:,} customers" if pacing.target_customers else "the target"
+    target = format_count(pacing.target_customers, "customer") if pacing.target_customers else "the target"
     status = pacing.status.value + (f" (was {changes.previous_status})" if changes.previous_status else "")
     marketing = []
     for delivery in digest.marketing.deliveries:
@@ -64,7 +63,7 @@ def digest_lines(digest: Digest, changes: Changes) -> dict:
                                    f"90% PI {_number(pacing.low)}–{_number(pacing.high)}; "
                                    f"{pacing.customers_so_far:,} so far)", changes.mark("probability")),
         Line("Leads needed per remaining day", f"{_per_day(pacing.leads_needed_per_day)} (recent inflow "
-             f"{_number(pacing.daily_leads, 1)} a day; {_number(pacing.days_remaining)} days left)",
+             f"{_number(pacing.daily_leads, 1)} a day; {format_count(pacing.days_remaining, 'day', digits=0)} left)",
              changes.mark("leads_needed_per_day")),
     ]
     if math.isfinite(pacing.leads_probability):
@@ -72,7 +71,7 @@ def digest_lines(digest: Digest, changes: Changes) -> dict:
                               changes.mark("leads_probability")))
     sales_lines = [_window_line(sales.today, "today", changes, sales.within_hours),
                    _window_line(sales.week, "this week", changes, sales.within_hours),
-                   Line(f"Leads waiting past the {sales.within_hours:g} h promise", f"{len(sales.waiting):,}",
+                   Line(f"Leads waiting past the {format_number(sales.within_hours)} h promise", f"{len(sales.waiting):,}",
                         changes.mark("waiting_count"))]
     teams = [] if sales.week is None or sales.week.by_team.empty else [
         Line(str(row.team), f"{_percent(row.share)} ({int(row.within)} of {int(row.n)}; "
@@ -82,9 +81,9 @@ def digest_lines(digest: Digest, changes: Changes) -> dict:
                     "new" if w.lead_id in changes.new_waiting else "") for w in sales.waiting[:MAX_LISTED]]
     notes = [n for n in (pacing.note, sales.note) if n]
     if len(sales.waiting) > MAX_LISTED:
-        notes.append(f"{len(sales.waiting) - MAX_LISTED:,} more waiting leads in the digest's JSON file")
+        notes.append(f"{len(sales.waiting) - MAX_LISTED:,} more waiting {plural('lead', len(sales.waiting) - MAX_LISTED)} in the digest's JSON file")
     if changes.resolved_waiting:
-        notes.append(f"{len(changes.resolved_waiting):,} leads no longer waiting since {changes.since}: "
+        notes.append(f"{format_count(len(changes.resolved_waiting), 'lead')} no longer waiting since {changes.since}: "
                      + ", ".join(changes.resolved_waiting[:MAX_LISTED]))
     notes.append("no earlier digest: no change marks" if changes.first else f"marks: change since the digest of "
                  f"{changes.since}")
@@ -97,7 +96,7 @@ def digest_lines(digest: Digest, changes: Changes) -> dict:
 def _per_day(value: float) -> str:
     if math.isnan(value):
         return "n/a"
-    return "not reachable (new leads can no longer convert in time)" if math.isinf(value) else f"{value:,.1f}"
+    return "not reachable (new leads can no longer convert in time)" if math.isinf(value) else format_number(value)
 
 
 _TEXT = """{{ title }}

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ..rundir import check_path_component
+from ..run.folder import check_path_component
 
 DIGEST_FOLDER = "digests"
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..breakdowns import _two_proportion
+from ..check_labels import format_count, plural
 from ..decided import DecidedDeals
 from ..spec import SlaSpec
 from ..types import FindingKind
@@ -80,8 +81,10 @@ def hygiene_rules(hygiene: tuple[HygieneComparison, ...], decided_summary: Decid
     analysis = spec.analysis
     s = decided_summary
     if s is not None and s.aging and s.aging_low > 0.05:
-        sentence = (f"{s.aging:,} open deals ({pct(s.aging_share)} of all {s.deals:,} deals; "
-                    f"{interval(s.aging_low, s.aging_high, confidence=analysis.confidence)}) have been open "
+        sentence = (f"{format_count(s.aging, 'open deal')} ({pct(s.aging_share)} of all "
+                    f"{format_count(s.deals, 'deal')}; "
+                    f"{interval(s.aging_low, s.aging_high, confidence=analysis.confidence)}) "
+                    f"{plural('has', s.aging, 'have')} been open "
                     f"longer than the {s.window_days}-day window: they inflate the open pipeline.")
         found.append(Finding(FindingKind.WATCH, "hygiene:aging_open", sentence,
                              Evidence(s.aging_share, s.aging_low, s.aging_high, s.deals),
@@ -100,7 +103,7 @@ def hygiene_rules(hygiene: tuple[HygieneComparison, ...], decided_summary: Decid
                                     f"Stale open deals, {row.dimension} {row.level}"))
             continue
         who = humanize(row.level) + ("" if row.dimension == spec.channel_column else f" ({row.dimension})")
-        sentence = (f"{who} holds more stale open deals: {pct(row.share)} of its {row.n:,} deals have "
+        sentence = (f"{who} holds more stale open deals: {pct(row.share)} of its {format_count(row.n, 'deal')} have "
                     f"been open longer than the window, {points(lift)} above the rest "
                     f"({interval(row.lift_low, row.lift_high, 'points', analysis.confidence)}; {qtext(q)}).")
         found.append(Finding(FindingKind.WATCH, topic, sentence,

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from ..check_labels import format_value, transition_label
+from ..check_labels import format_count, format_number, format_value, plural, transition_label
 from ..pacing import PREDICTION_CONFIDENCE
 from ..compare import SlaCheck
 from ..types import CheckKind, Direction, FindingKind, Status, Unit
@@ -187,7 +187,8 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
             continue
         better = lift > 0
         if is_missing_level(row.level):
-            quiet.append(NoEvidence(topic, f"{row.n:,} leads have no {row.dimension} value: a data-quality "
+            quiet.append(NoEvidence(topic, f"{format_count(row.n, 'lead')} {plural('has', row.n, 'have')} no "
+                                           f"{row.dimension} value: a data-quality "
                                            "note (their rate differs from the rest), not a level to keep or drop",
                                     _breakdown_label(row)))
             continue
@@ -230,7 +231,7 @@ def _follow_up_rules(inputs: FindingInputs, family: dict[str, float]):
         return [], [NoEvidence(topic, f"no clear link between response time and {f.transition} "
                                       f"({qtext(q)}, difference {points(f.diff)})",
                                "Follow-up speed and conversion")]
-    sentence = (f"Leads first contacted later than the promised {f.within_hours:g} hours converted "
+    sentence = (f"Leads first contacted later than the promised {format_count(f.within_hours, 'hour')} converted "
                 f"{pct(f.rate_late)} at {f.transition}, against {pct(f.rate_on_time)} for leads contacted in time: "
                 f"{points(f.diff)} lower ({interval(f.diff_low, f.diff_high, 'points', spec.analysis.confidence)}; "
                 f"{qtext(q)}; n = {f.n_late:,} late, {f.n_on_time:,} on time). This is an association: slow "
@@ -238,7 +239,7 @@ def _follow_up_rules(inputs: FindingInputs, family: dict[str, float]):
     to_stage = f.transition.split("->")[1]
     impact = f.diff * f.n_late * inputs.downstream_to_customer.get(to_stage, float("nan"))
     return [Finding(FindingKind.ADJUST, topic, sentence, evidence,
-                    f"Enforce the {f.within_hours:g}-hour follow-up promise (routing, alerts for untouched leads) "
+                    f"Enforce the {format_number(f.within_hours)}-hour follow-up promise (routing, alerts for untouched leads) "
                     "and check next cycle whether late leads still convert less.", "Follow-up SLA",
                     _confidence(evidence, spec), 0.0 if math.isnan(impact) else float(impact),
                     "follow_up")], []
@@ -253,15 +254,17 @@ def _pacing_rules(inputs: FindingInputs, family: dict[str, float]):
     status = p.status.upper()
     if status in ("ON_TRACK", "MET"):
         return [], [NoEvidence(topic, f"on track: {pct(p.probability, 0)} probability of reaching "
-                                      f"{p.target:,.0f} customers", "Pacing to the deadline")]
+                                      f"{format_count(p.target, 'customer', digits=0)}", "Pacing to the deadline")]
     if status in ("INSUFFICIENT_DATA", "NOT_APPLICABLE"):
         return [], [NoEvidence(topic, f"pacing: {status}", "Pacing to the deadline")]
-    sentence = (f"At the current pace {p.expected:,.0f} customers are expected by the deadline "
-                f"(90% prediction interval {p.low:,.0f}–{p.high:,.0f}) against a target of {p.target:,.0f}: a "
-                f"{pct(p.probability, 0)} chance of reaching it.")
-    per_day = ("" if not math.isfinite(p.leads_needed_per_day) or p.days_left <= 0 else
-               f" About {p.leads_needed_per_day:,.0f} new leads per day are needed for the remaining "
-               f"{p.days_left} days.")
+    expected = format_count(p.expected, "customer", digits=0)
+    sentence = (f"At the current pace {expected} {plural('is', p.expected, 'are')} expected by the "
+                f"deadline (90% prediction interval {format_number(p.low, 0)}–{format_number(p.high, 0)}) against a "
+                f"target of {format_number(p.target, 0)}: a {pct(p.probability, 0)} chance of reaching it.")
+    per_day = ("" if not math.isfinite(p.leads_needed_per_day) or not p.days_left > 0 else
+               f" About {format_count(p.leads_needed_per_day, 'new lead', digits=0)} per day "
+               f"{plural('is', round(p.leads_needed_per_day), 'are')} needed for the "
+               f"remaining {format_count(p.days_left, 'day', digits=0)}.")
     kind = FindingKind.ADJUST if status in ("OFF_TRACK", "MISSED") else FindingKind.WATCH
     return [Finding(kind, topic, sentence, evidence,
                     ("Close the gap:" + per_day) if per_day else "Close the gap with more leads or better conversion.",

@@ -7,17 +7,26 @@ CAUSAL_PHRASES = ("caused", "causes", "because of", "drove", "drives", "driven b
                   "resulted in", "due to", "thanks to", "made customers", "produced")
 
 
+def _shown(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
 def pct(value: float, digits: int = 1) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.{digits}f}%"
+    return f"{100 * value:.{digits}f}%" if _shown(value) else "n/a"
 
 
 def points(value: float, digits: int = 1) -> str:
-    return "n/a" if math.isnan(value) else f"{100 * abs(value):.{digits}f} points"
+    if not _shown(value):
+        return "n/a"
+    size = 100 * abs(value)
+    return f"{size:.{digits}f} {'point' if f'{size:.{digits}f}' in ('1', '1.' + '0' * digits) else 'points'}"
 
 
 def interval(low: float, high: float, unit: str = "rate", confidence: float = 0.95, prediction: bool = False) -> str:
     """``95% CI a–b``; a prediction interval (of a future count) says so: ``90% prediction interval a–b``."""
     label = f"{round(100 * confidence)}% {'prediction interval' if prediction else 'CI'}"
+    if not (_shown(low) and _shown(high)):
+        return f"{label} not available"
     if unit == "points":
         return f"{label} {100 * low:+.1f} to {100 * high:+.1f} points"
     if unit == "money":
@@ -28,11 +37,11 @@ def interval(low: float, high: float, unit: str = "rate", confidence: float = 0.
 
 
 def money(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) or math.isinf(value) else f"{value:,.2f}"
+    return f"{value:,.2f}" if _shown(value) else "n/a"
 
 
 def qtext(q: float) -> str:
-    if q is None or math.isnan(q):
+    if not _shown(q):
         return ""
     return "q < 0.001" if q < 0.001 else f"q = {q:.3f}"
 

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from ..check_labels import format_number
 from ..results import ResultMixin, jsonable
 from ..types import Direction, FindingKind, Status
 from .rows import check_rows, finding_rows
@@ -99,7 +100,7 @@ class AdjustmentFollowUp:
 def _fmt(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+    return format_number(value, 4 if abs(value) < 1 else 2)
 
 
 def _side(estimate: float | None, low: float | None, high: float | None, status: str | None) -> str:

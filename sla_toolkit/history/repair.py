@@ -6,16 +6,16 @@ A run records ``started`` with the folder its report will go to, and writes its 
 - if the cycle folder holds a ``run.log`` naming it and a ``results.json``, it committed its report before
   dying and is recorded ``completed`` from that report;
 - otherwise it is recorded ``failed`` as abandoned (its partial folder, if any, was moved to a
-  ``.failed-...-interrupted`` folder by the folder recovery of :mod:`sla_toolkit.rundir`).
+  ``.failed-...-interrupted`` folder by the folder recovery of :mod:`sla_toolkit.run.folder`).
 
-Only call these functions while holding the cycle's lock (:class:`~sla_toolkit.rundir.RunFolder`).
+Only call these functions while holding the cycle's lock (:class:`~sla_toolkit.run.folder.RunFolder`).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from ..rundir import LOG_FILE
+from ..run.folder import LOG_FILE
 from .store import History
 
 ABANDONED = ("abandoned: the run stopped without finishing (process killed or machine restarted); "
@@ -57,7 +57,7 @@ def repair_all(history: History) -> list[str]:
     A cycle is repaired only when its folder is on this machine and its lock is free (no run in
     progress); its leftover folders are repaired first, as the next run would.
     """
-    from ..rundir import CycleLockedError, RunFolder
+    from ..run.folder import CycleLockedError, RunFolder
 
     lines, seen = [], set()
     for row in history.started_runs():

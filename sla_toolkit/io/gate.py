@@ -1,6 +1,7 @@
 """Too much quarantined means no verdict: stop before any figure when the share exceeds the agreed maximum."""
 from __future__ import annotations
 
+from ..check_labels import format_count
 from ..errors import SourceError
 from .quality import DataQuality
 
@@ -42,11 +43,13 @@ def check_quarantine_share(quality: DataQuality, max_share: float, label: str) -
     if not quality.input_rows or quality.quarantined_share <= max_share:
         return
     reasons = list(quality.quarantine_reasons.items())
-    top = "; ".join(f"{n:,} rows: {quality.quarantine_examples.get(reason, reason)}" for reason, n in reasons[:3])
+    top = "; ".join(f"{format_count(n, 'row')}: {quality.quarantine_examples.get(reason, reason)}"
+                    for reason, n in reasons[:3])
     total_reasons = sum(quality.quarantine_reasons.values())
     problem = (f"{quality.quarantined_rows:,} of {quality.input_rows:,} rows ({quality.quarantined_share:.0%}) "
                f"were quarantined, more than analysis.max_quarantine_share ({max_share:.0%}): no verdict is "
-               f"given on so little of the data ({total_reasons:,} reasons over {quality.quarantined_rows:,} rows; "
+               f"given on so little of the data ({format_count(total_reasons, 'reason')} over "
+               f"{format_count(quality.quarantined_rows, 'row')}; "
                f"a row can have several). Top reasons: {top}")
     fix = likely_fix(reasons[0][0]) if reasons else None
     raise SourceError(label, problem, fix=fix)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..check_labels import format_count, plural
 from ..errors import SourceError
 from .mapping import Join, SourceMapping
 from .parsing import apply_value_maps
@@ -53,13 +54,15 @@ def join_one(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, m
     kept = other.loc[keys.notna() & ~duplicate]
     dupes = int(duplicate.sum())
     if dupes:
-        notes.append(f"{name}: {dupes} rows repeat a {join.key} already seen; the first is used")
+        notes.append(f"{name}: {format_count(dupes, 'row')} {plural('repeats', dupes, 'repeat')} a {join.key} already "
+                     "seen; the first is used")
     picked = pd.DataFrame({f"__join{number}_{canonical}": kept[src].to_numpy() for canonical, src in used.items()})
     picked["__key"] = keys[kept.index].to_numpy()
     matched = int(picked["__key"].isin(set(lead_keys.dropna())).sum())
     unmatched = len(other) - dupes - matched
     if unmatched:
-        notes.append(f"{name}: {unmatched} rows match no lead in {lead_label} and are not used")
+        notes.append(f"{name}: {format_count(unmatched, 'row')} {plural('matches', unmatched, 'match')} no lead in "
+                     f"{lead_label} and {plural('is', unmatched, 'are')} not used")
     merged = raw.assign(__key=lead_keys).merge(picked, on="__key", how="left").drop(columns="__key")
     merged.index = raw.index
     report = {"file": name, "rows": len(other), "matched": matched, "unmatched": unmatched, "duplicate_keys": dupes}
@@ -91,9 +94,11 @@ def _lookup(raw: pd.DataFrame, lead_keys: pd.Series, join: Join, number: int, ot
     counts = lead_keys[unmatched_rows].value_counts()
     examples = {str(k): int(n) for k, n in counts.head(5).items()}
     if len(counts):
-        listed = ", ".join(f"{k!r} ({n:,} rows)" for k, n in examples.items())
-        notes.append(f"{name}: {int(unmatched_rows.sum()):,} lead rows have a {join.on} that matches no {join.key} "
-                     f"in the lookup ({len(counts):,} distinct value{'s' if len(counts) > 1 else ''}: {listed}); kept with "
+        listed = ", ".join(f"{k!r} ({format_count(n, 'row')})" for k, n in examples.items())
+        n_rows = int(unmatched_rows.sum())
+        notes.append(f"{name}: {format_count(n_rows, 'lead row')} {plural('has', n_rows, 'have')} a {join.on} that "
+                     f"matches no {join.key} in the lookup ({format_count(len(counts), 'distinct value')}: {listed}); "
+                     "kept with "
                      f"{', '.join(used) or 'the joined columns'} missing")
     merged = raw.assign(__key=lead_keys).merge(picked, on="__key", how="left").drop(columns="__key")
     merged.index = raw.index
@@ -117,7 +122,7 @@ def _keep_where(other: pd.DataFrame, join: Join, role: str, name: str, notes: li
     left_out = int((~keep).sum())
     if left_out:
         condition = ", ".join(f"{column}: {values}" for column, values in join.where.items())
-        notes.append(f"{name}: {left_out} rows left out by {role}.where ({condition})")
+        notes.append(f"{name}: {format_count(left_out, 'row')} left out by {role}.where ({condition})")
     return other.loc[keep]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..check_labels import format_count, plural
 from ..results import ResultMixin
 from ..spec import SlaSpec
 from ..types import reached_column, stage_column
@@ -93,5 +94,5 @@ def backwards_note(rows: pd.DataFrame, spec: SlaSpec) -> str:
                   if c in row and pd.notna(row[c])]
         pairs = ", ".join(f"{c}={v}" for c, v in stamps)
         examples.append(f"lead {row['lead_id']} ({pairs})")
-    return (f"{len(rows)} lead(s) have a stage earlier than the one before it; kept as the mapping's rules say "
+    return (f"{format_count(len(rows), 'lead')} {plural('has', len(rows), 'have')} a stage earlier than the one before it; kept as the mapping's rules say "
             f"(durations count as 0 days): " + "; ".join(examples))

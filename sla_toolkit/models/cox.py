@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..check_labels import format_count, plural
 from ..errors import Reason
 from ..spec import SlaSpec
 from .base import FitResult, Fitter, cannot_fit, captured_fit_warnings
@@ -113,7 +114,9 @@ class TimeToConvert(Fitter):
             return self._cannot(Reason.NO_EVENTS, f"none of the {len(rows):,} leads converted",
                                 notes=tuple(notes), **base)
         if len(rows) < len(frame):
-            notes.append(f"{len(frame) - len(rows):,} rows without a duration or a numeric value are left out")
+            dropped = len(frame) - len(rows)
+            notes.append(f"{format_count(dropped, 'row')} without a duration or a numeric value "
+                         f"{plural('is', dropped, 'are')} left out")
         data = BinomialData([CategoricalColumn.encode(c, rows[c]) for c in categorical],
                             {c: rows[c].to_numpy(float) for c in numeric}, np.ones(len(rows)),
                             rows[event].astype(bool).to_numpy(float))

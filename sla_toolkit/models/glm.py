@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..check_labels import format_count, plural
 from ..errors import Reason
 from ..spec import SlaSpec
 from .base import FitResult, Fitter, cannot_fit, captured_fit_warnings
@@ -84,7 +85,8 @@ class AdjustedEffects(Fitter):
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "AdjustedEffects":
         """Fit on the matured rows of ``frame`` (all rows when it has no ``matured`` column)."""
         rows, n_open = matured_rows(frame)
-        notes = [f"{n_open:,} leads whose window has not elapsed are left out"] if n_open else []
+        notes = [f"{format_count(n_open, 'lead')} whose window has not elapsed {plural('is', n_open, 'are')} left out"] \
+            if n_open else []
         self.excluded_ = tuple(c for c in self.columns if c in self.leaky)
         if self.excluded_:
             notes.append(f"left out as leaky (spec.leaky): {', '.join(self.excluded_)}")
@@ -107,7 +109,8 @@ class AdjustedEffects(Fitter):
         categorical, numeric = split_columns(rows, used)
         missing_numeric = rows[numeric].isna().any(axis=1).to_numpy() if numeric else np.zeros(len(y), bool)
         if missing_numeric.any():
-            notes.append(f"{int(missing_numeric.sum()):,} rows missing a numeric value are left out")
+            missing = int(missing_numeric.sum())
+            notes.append(f"{format_count(missing, 'row')} missing a numeric value {plural('is', missing, 'are')} left out")
             rows, y = rows.loc[~missing_numeric], y[~missing_numeric]
         base = dict(n_rows=len(y), n_events=int(y.sum()), confidence=self.confidence, excluded=self.excluded_,
                     aggregated=self.aggregate if self.aggregate is not None else not numeric)

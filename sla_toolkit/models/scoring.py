@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
+from ..check_labels import format_count, plural
 from ..errors import Reason
 from ..results import ResultMixin, jsonable
 from ..spec import SlaSpec, TimeOrder
@@ -130,7 +131,8 @@ class LeadScorer(Fitter):
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "LeadScorer":
         """Cross-validate both pipelines on the matured rows, then refit the better one on all of them."""
         rows, n_open = matured_rows(frame)
-        notes = [f"{n_open:,} leads whose window has not elapsed are left out"] if n_open else []
+        notes = [f"{format_count(n_open, 'lead')} whose window has not elapsed {plural('is', n_open, 'are')} left out"] \
+            if n_open else []
         self.time_order_ = resolve_time_order(self.time_order, rows)
         rows = time_sorted(rows, self.time_order_)
         self.excluded_ = tuple(c for c in self.features if c in self.leaky)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..check_labels import direction_words, format_chance, format_interval, format_value
+from ..check_labels import direction_words, format_chance, format_interval, format_value, transition_label
 from ..types import CheckKind, Status
 
 STATUS_COLOURS = {"MET": "#1b7f3b", "AT_RISK": "#b25e00", "MISSED": "#b3261e", "INSUFFICIENT_DATA": "#6b6b6b",
@@ -102,7 +102,7 @@ def _bottleneck_tile(checks) -> Tile | None:
         return None
     worst = min(rates, key=lambda c: c.estimate / c.target)
     title = "Bottleneck step" if worst.status in (Status.MISSED, Status.AT_RISK) else "Weakest step (all met)"
-    return Tile(title, f"{worst.label.removesuffix(' conversion')}",
+    return Tile(title, transition_label(worst.subject),
                 f"{format_value(worst.estimate, worst.unit)} vs target {format_value(worst.target, worst.unit)}",
                 worst.status.value)
 

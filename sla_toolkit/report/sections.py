@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from ..check_labels import format_chance, format_p
+from ..check_labels import format_chance, format_count, format_number, format_p, plural
 from ..findings.wording import is_missing_level, money, pct
 from ..types import FindingKind
 from .sanitize import escape_text as esc
@@ -49,8 +49,9 @@ def missing_level_notes(result) -> list[str]:
     if summary.empty:
         return []
     rows = summary.loc[summary["level"].map(is_missing_level)].drop_duplicates(["column", "level"])
-    return [f"{int(r.n_entered):,} leads have no {r.column} value (shown as {r.level!s}): treated as missing, not as "
-            "a group to keep or drop" for r in rows.itertuples()]
+    return [f"{format_count(int(r.n_entered), 'lead')} {plural('has', int(r.n_entered), 'have')} no {r.column} "
+            f"value (shown as {r.level!s}): treated as missing, not as a group to keep or drop"
+            for r in rows.itertuples()]
 
 
 _BASIS_WORDS = {"matured_cohort": "leads whose conversion window has ended",
@@ -96,24 +97,29 @@ def pacing_text(result) -> str:
     p = result.pacing
     if p.status.value == "NOT_APPLICABLE":
         return f'<div class="sla"><p>Pacing not applicable: {esc(p.note)}</p></div>'
-    target = f"{p.target_customers:,}" if p.target_customers else "no target"
+    target = format_count(p.target_customers, "customer") if p.target_customers else ""
     if p.days_remaining <= 0:   # after the deadline there is nothing to project: the final result
         verdict = "" if not p.target_customers else (
             ": target reached" if p.customers_so_far >= p.target_customers else ": target not reached")
-        return (f'<div class="sla"><p><b>Final result</b>: {p.customers_so_far:,} customers by the deadline '
-                f"against a target of {target}{verdict}.</p></div>")
+        against = f"a target of {format_number(p.target_customers)}" if p.target_customers else "no target"
+        return (f'<div class="sla"><p><b>Final result</b>: {format_count(p.customers_so_far, "customer")} by the '
+                f"deadline against {against}{verdict}.</p></div>")
     per_day = ("–" if math.isnan(p.leads_needed_per_day) else
                "not reachable with new leads in the time left" if math.isinf(p.leads_needed_per_day) else
-               f"{p.leads_needed_per_day:,.1f}")
+               format_number(p.leads_needed_per_day))
+    gap = f"; gap to target {format_number(p.gap)}" if p.target_customers and math.isfinite(p.gap) else ""
     return (f'<div class="sla"><p><span class="status {esc(p.status.value)}">{esc(p.status.value)}</span> '
-            f"Probability of reaching {target} customers by the deadline: <b>{format_chance(p.probability)}</b> "
-            f"(from {p.simulations:,} simulations).</p><ul>"
-            f"<li>{p.customers_so_far:,} customers so far; {p.expected_from_open:,.1f} expected from "
-            f"{p.n_not_converted:,} leads not converted yet; {p.expected_from_new:,.1f} from leads still to arrive."
-            f"</li><li>Expected at the deadline: {p.expected_customers:,.1f} (90% prediction interval {p.low:,.0f}–"
-            f"{p.high:,.0f}); gap to target {p.gap:,.1f}.</li>"
-            f"<li>{p.days_remaining:,.0f} days left; leads needed per remaining day: {per_day} "
-            f"(recent inflow {p.daily_leads:,.1f} per day).</li></ul>"
+            + (f"Probability of reaching {target} by the deadline: <b>{format_chance(p.probability)}</b> "
+               f"(from {format_count(p.simulations, 'simulation')})." if target else
+               f"No customer target: the projection below is from {format_count(p.simulations, 'simulation')}.")
+            + "</p><ul>"
+            f"<li>{format_count(p.customers_so_far, 'customer')} so far; {format_number(p.expected_from_open)} "
+            f"expected from {format_count(p.n_not_converted, 'lead')} not converted yet; "
+            f"{format_number(p.expected_from_new)} from leads still to arrive."
+            f"</li><li>Expected at the deadline: {format_number(p.expected_customers)} (90% prediction interval "
+            f"{format_number(p.low, 0)}–{format_number(p.high, 0)}){gap}.</li>"
+            f"<li>{format_count(p.days_remaining, 'day', digits=0)} left; leads needed per remaining day: {per_day} "
+            f"(recent inflow {format_number(p.daily_leads)} per day).</li></ul>"
             + (f'<p class="muted">{esc(p.note)}</p>' if p.note else "") + "</div>")
 
 
@@ -190,7 +196,8 @@ def decided_block(result) -> str:
                      f"{pct(within.estimate)} (95% CI {pct(within.low)}–{pct(within.high)}; n = {within.n:,})"))
     a = d.aging_share
     rows.append((f"aging open deals (open longer than {d.window_days} days)",
-                 d.note or f"{d.aging:,} of {a.n:,} deals: {pct(a.estimate)} (95% CI {pct(a.low)}–{pct(a.high)})"))
+                 d.note or f"{d.aging:,} of {format_count(a.n, 'deal')}: {pct(a.estimate)} (95% CI {pct(a.low)}–"
+                           f"{pct(a.high)})"))
     table = pd.DataFrame(rows, columns=["figure", "value"])
     return ('<div class="sla"><h4>Decided deals and pipeline hygiene</h4>' + frame_html(table, index=False)
             + '<p class="muted">Lost deals are decided: they leave the pool of deals that may still convert. '
@@ -312,7 +319,7 @@ def follow_up_block(result) -> str:
     s = f.share
     counts = ", ".join(f"{esc(k.replace('_', ' '))}: {v:,}" for k, v in f.counts.items())
     text = (f'<div class="sla"><p>{pct(s.estimate)} of leads at stage {esc(f.stage)} were first contacted within '
-            f"{f.within_hours:g} hours (95% CI {pct(s.low)}–{pct(s.high)}; n = {s.n:,}); promised: "
+            f"{format_count(f.within_hours, 'hour')} (95% CI {pct(s.low)}–{pct(s.high)}; n = {s.n:,}); promised: "
             f"{pct(f.target_share, 0)}. {counts}.</p>")
     if not f.response_hours.empty:
         text += "<h4>Response time (hours), leads touched</h4>" + frame_html(f.response_hours, index=False)

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from sla_toolkit.runner import RunOutcome, RunPlan, run_notebooks
+from sla_toolkit.run.notebooks import RunOutcome, RunPlan, run_notebooks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

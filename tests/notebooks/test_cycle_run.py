@@ -196,7 +196,7 @@ def test_a_lead_file_replaced_while_the_notebooks_run_fails_the_run_and_reports_
     results.json and pacing.json on different inputs can exist; the ledger says failed."""
     import sqlite3
 
-    from sla_toolkit import runner
+    from sla_toolkit.run import notebooks as runner
 
     folder = tmp_path / "campaign"
     shutil.copytree(campaign, folder)

@@ -6,7 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sla_toolkit.runner import execute_notebook, inspect_parameters
+from sla_toolkit.parameters import inspect_parameters
+from sla_toolkit.run.notebooks import execute_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -22,7 +23,8 @@ def test_notebook_runs_with_its_defaults(name, tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "Q1 2025 demand generation" in html
-    assert any("image/png" in o.get("data", {}) for o in outputs)
+    # charts are PNGs embedded in the HTML sections (report.charts), or figures of their own
+    assert "data:image/png;base64," in html or any("image/png" in o.get("data", {}) for o in outputs)
 
 
 def test_committed_notebooks_have_no_outputs():

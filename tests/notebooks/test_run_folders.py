@@ -14,7 +14,7 @@ import yaml
 from sla_toolkit.datasets import example_paths
 from sla_toolkit.history import History
 from sla_toolkit.naming import folder_slug
-from sla_toolkit.rundir import OWNER_FILE
+from sla_toolkit.run.folder import OWNER_FILE
 
 from tiny_cli import main as tiny_main
 

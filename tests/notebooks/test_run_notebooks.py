@@ -13,7 +13,7 @@ import pytest
 
 from sla_toolkit.errors import ParameterError, RunError
 from sla_toolkit.report import OfflineReportError, export_html, find_remote_resources
-from sla_toolkit.runner import NotebookRunError, RunPlan, execute_notebook, run_notebooks
+from sla_toolkit.run.notebooks import NotebookRunError, RunPlan, execute_notebook, run_notebooks
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -168,7 +168,7 @@ def fake_execution(monkeypatch):
         cell = nbformat.v4.new_code_cell("frame")
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{output_path.stem}</p>"})]
         nbformat.write(nbformat.v4.new_notebook(cells=[cell]), output_path)
-    monkeypatch.setattr("sla_toolkit.runner.execute_notebook", fake)
+    monkeypatch.setattr("sla_toolkit.run.notebooks.execute_notebook", fake)
     return calls
 
 

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from notify_servers import WebhookReceiver  # noqa: E402
 
-from sla_toolkit import runs  # noqa: E402
+from sla_toolkit.run import cycle as runs  # noqa: E402
 from sla_toolkit.cli import main  # noqa: E402
 from sla_toolkit.datasets import example_paths  # noqa: E402
 from sla_toolkit.history import History  # noqa: E402

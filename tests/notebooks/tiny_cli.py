@@ -20,7 +20,7 @@ TINY_NOTEBOOK = Path(__file__).resolve().parent / "fixtures" / "tiny_run.ipynb"
 
 
 def _execute_here(input_path, output_path, parameters, *, cwd, **_options):
-    """Stand-in for :func:`sla_toolkit.runner.execute_notebook`: run the code cells in this process."""
+    """Stand-in for :func:`sla_toolkit.run.notebooks.execute_notebook`: run the code cells in this process."""
     import nbformat
 
     from sla_toolkit.parameters import validate_parameters
@@ -43,7 +43,9 @@ def _execute_here(input_path, output_path, parameters, *, cwd, **_options):
 
 
 def main(argv: list[str], *, in_process: bool = False) -> int:
-    from sla_toolkit import cli, runner, runs
+    from sla_toolkit import cli
+    from sla_toolkit.run import cycle as runs
+    from sla_toolkit.run import notebooks as runner
 
     if argv[:1] == ["run"]:
         argv = [*argv, "-p", "fit_models=false"]   # the run computes the cycle itself: skip the models

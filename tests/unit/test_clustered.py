@@ -73,3 +73,18 @@ def test_adjusted_comparison_is_cluster_robust_and_matches_a_row_level_statsmode
     assert robust.loc["north", "adjusted_p_value"] > naive.loc["north", "adjusted_p_value"]
     width = robust.loc["north", "adjusted_lift_high"] - robust.loc["north", "adjusted_lift_low"]
     assert width > naive.loc["north", "adjusted_lift_high"] - naive.loc["north", "adjusted_lift_low"]
+
+
+def test_one_campaign_against_the_rest_clustered_by_campaign_is_not_falsely_significant():
+    # no campaign differs in truth beyond the random campaign effects: a one-cluster level must not look
+    # certain (its sandwich would be about zero); the quasi-binomial fallback keeps false findings rare
+    leads = clustered_leads(seed=11)
+    frame = pd.DataFrame({"y": leads["converted"].astype(float), "cohort": "(none)", "campaign": leads["campaign"],
+                          "(cluster)": leads["campaign"]})
+    levels = sorted(frame["campaign"].unique())[:10]
+    robust = adjusted_level_effects(frame, "campaign", levels, ["campaign"], 0.95, cluster="(cluster)")
+    naive = adjusted_level_effects(frame, "campaign", levels, ["campaign"], 0.95)
+    print(f"\none campaign vs the rest, 10 campaigns: p < 0.05 in {(naive['adjusted_p_value'] < 0.05).sum()} naive, "
+          f"{(robust['adjusted_p_value'] < 0.05).sum()} clustered (quasi-binomial fallback)")
+    assert (robust["adjusted_p_value"] >= naive["adjusted_p_value"] - 1e-12).all()
+    assert (robust["adjusted_p_value"] < 0.05).sum() <= 2

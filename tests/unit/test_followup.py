@@ -61,7 +61,7 @@ def test_share_counts_teams_and_response_times():
     assert (result.share.successes, result.share.n) == (4, 7)
     assert abs(result.share.low - low) < 1e-9 and abs(result.share.high - high) < 1e-9
     assert result.counts == {"within": 4, "late": 1, "never_touched": 2, "open": 1}
-    assert "1 leads at 'mql' without a stage time left out" in result.notes
+    assert "1 lead at 'mql' without a stage time left out" in result.notes
     teams = result.by_team.set_index("team")
     assert teams.loc["A", ["within", "n"]].tolist() == [2, 3]
     assert teams.loc["B", ["within", "n"]].tolist() == [1, 3]

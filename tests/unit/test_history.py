@@ -21,7 +21,7 @@ from sla_toolkit.history import (CAVEAT, SCHEMA_VERSION, AdjustmentOutcome, Chec
                                  HistoryLocation, compare_results, ensure_schema)
 from sla_toolkit.history import schema
 from sla_toolkit.pipeline import run_cycle
-from sla_toolkit.runner import RunOutcome
+from sla_toolkit.run.notebooks import RunOutcome
 
 SLA = "Acme inbound"
 
@@ -367,7 +367,7 @@ def fake_notebooks(monkeypatch, cycle_results):
         return RunOutcome(run_dir=folder, report_html=folder / "report.html", notebooks={}, extra_files={},
                           run_log=folder / "run.log", durations_s={})
 
-    monkeypatch.setattr("sla_toolkit.runs.run_notebooks", run)
+    monkeypatch.setattr("sla_toolkit.run.cycle.run_notebooks", run)
     return run
 
 
@@ -404,7 +404,7 @@ def test_a_failed_run_is_recorded_as_failed_with_its_exit_code(monkeypatch, tmp_
         error.failure_dir = plan.out_root / plan.sla_slug / f"{plan.cycle_id}.failed-20250301T000000Z"
         raise error
 
-    monkeypatch.setattr("sla_toolkit.runs.run_notebooks", broken)
+    monkeypatch.setattr("sla_toolkit.run.cycle.run_notebooks", broken)
     assert _run_sample(tmp_path, "2025-02-28") == 1
     with History.at(tmp_path) as history:
         (row,) = history.list_runs().to_dict("records")

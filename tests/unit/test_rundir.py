@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sla_toolkit.errors import ParameterError, RunError
-from sla_toolkit.rundir import CycleLockedError, RunFolder, RunLog, check_path_component
+from sla_toolkit.run.folder import CycleLockedError, RunFolder, RunLog, check_path_component
 
 
 def _names(folder: Path) -> list[str]:

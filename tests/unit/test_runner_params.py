@@ -160,7 +160,7 @@ def test_cell_progress_is_one_line_on_a_terminal_and_off_otherwise():
     import nbformat
     from papermill.engines import NotebookExecutionManager
 
-    from sla_toolkit.runner import cell_progress
+    from sla_toolkit.run.notebooks import cell_progress
 
     assert cell_progress(io.StringIO()) is False          # a pipe or a log file gets no progress line
     terminal = _Terminal()

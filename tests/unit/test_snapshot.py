@@ -12,8 +12,8 @@ import pytest
 from sla_toolkit.datasets import example_paths
 from sla_toolkit.errors import RunError
 from sla_toolkit.pipeline import run_cycle
-from sla_toolkit.runner import run_notebooks
-from sla_toolkit.runs import CycleRunRequest, prepare_cycle_run
+from sla_toolkit.run.notebooks import run_notebooks
+from sla_toolkit.run.cycle import CycleRunRequest, prepare_cycle_run
 from sla_toolkit.snapshot import (SNAPSHOT_FILE, InputChangedError, check_unchanged, cycle_for_notebook,
                                   fingerprint, load_snapshot, pacing_for_notebook)
 

@@ -15,17 +15,15 @@ from typing import Any, Callable, Mapping, TextIO
 
 import nbformat
 
-from .errors import ParameterError, RunError
-from .parameters import (ParameterInfo, _raise_problems, _read_notebook, coerce_cli_value, inspect_parameters,
-                         looks_secret, parameter_problems, parse_cli_parameters, validate_parameters)
-from .report.export import export_html
-from .report.failure import FailureSummary, with_failed_cell, write_failure_report
-from .rundir import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
-from .termination import fault_point
+from ..errors import ParameterError, RunError
+from ..parameters import _raise_problems, _read_notebook, inspect_parameters, parameter_problems, validate_parameters
+from ..report.export import export_html
+from ..report.failure import FailureSummary, with_failed_cell, write_failure_report
+from .folder import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
+from ..termination import fault_point
 
-__all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "ParameterInfo", "RunOutcome", "RunPlan",
-           "cell_progress", "coerce_cli_value", "execute_notebook", "inspect_parameters", "looks_secret", "parse_cli_parameters",
-           "run_notebooks", "validate_parameters"]
+__all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "RunOutcome", "RunPlan", "cell_progress",
+           "execute_notebook", "run_notebooks"]
 
 KERNEL_NAME = "python3"
 

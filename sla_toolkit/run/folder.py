@@ -37,9 +37,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Iterator, MutableMapping
 
-from .errors import ParameterError, RunError
-from .locking import FileLock, LockHeldError, open_private
-from .termination import deferred_termination, fault_point
+from ..errors import ParameterError, RunError
+from ..locking import FileLock, LockHeldError, open_private
+from ..termination import deferred_termination, fault_point
 
 _SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FAILED_MARKER = ".failed-"

@@ -3,7 +3,7 @@
 Input is checked before any kernel starts (spec, mapping, data, parameters: exit code 2). The run
 then reads the input once and computes the cycle once (:mod:`sla_toolkit.snapshot`): the result is
 written to the run folder with the data files, and the notebooks render it through
-:mod:`sla_toolkit.runner` into ``reports/<sla>/<cycle-id>/``. The run is recorded in the history
+:mod:`sla_toolkit.run.notebooks` into ``reports/<sla>/<cycle-id>/``. The run is recorded in the history
 ledger (:mod:`sla_toolkit.history`) from the result in memory, with the input's fingerprint.
 """
 from __future__ import annotations
@@ -17,20 +17,20 @@ from functools import partial
 from pathlib import Path
 from typing import Iterator
 
-from .bundled import notebook_path
-from .history import History, recorded_run
-from .history.recording import RunRecording, warn_on_stderr
-from .history.repair import repair_cycle
-from .history.trend import past_cycles
-from .io import load_leads
-from .io.gate import enforce_quarantine_share
-from .io.mapping import load_mapping
-from .parameters import _raise_problems, inspect_parameters, parse_cli_parameters, read_parameters_file
-from .runner import RunOutcome, RunPlan, run_notebooks
-from .snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
+from ..bundled import notebook_path
+from ..history import History, recorded_run
+from ..history.recording import RunRecording, warn_on_stderr
+from ..history.repair import repair_cycle
+from ..history.trend import past_cycles
+from ..io import load_leads
+from ..io.gate import enforce_quarantine_share
+from ..io.mapping import load_mapping
+from ..parameters import _raise_problems, inspect_parameters, parse_cli_parameters, read_parameters_file
+from .notebooks import RunOutcome, RunPlan, run_notebooks
+from ..snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
-from .spec import load_spec
-from .termination import Terminated, deferred_termination, fault_point
+from ..spec import load_spec
+from ..termination import Terminated, deferred_termination, fault_point
 
 CYCLE_NOTEBOOK = notebook_path("cycle_report")     # shipped in the package (sla_toolkit.bundled)
 PACING_NOTEBOOK = notebook_path("daily_pacing")
@@ -88,8 +88,8 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) 
     InputChangedError
         When an input file changed while it was being read.
     """
-    from .pipeline import analyse
-    from .report.outputs import output_files, pacing_bytes
+    from ..pipeline import analyse
+    from ..report.outputs import output_files, pacing_bytes
 
     timings: dict[str, float] = {}
     spec = load_spec(request.sla)
@@ -210,5 +210,5 @@ def _past_cycles_json(history: History | None, sla_name: str, cycle_id: str) -> 
         return ""
 
 
-__all__ = ["CycleRunRequest", "InputChangedError", "PreparedRun", "plan_cycle_run", "prepare_cycle_run",
+__all__ = ["CycleRunRequest", "PreparedRun", "plan_cycle_run", "prepare_cycle_run",
            "run_cycle_notebooks"]
