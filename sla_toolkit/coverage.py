@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from .check_labels import format_count, format_number, format_p, plural
 from .findings.model import Confidence, Evidence, Finding, Findings
 from .outcomes import as_of_view, has_timestamps, transition_outcomes
 from .pacing import km_events
@@ -65,11 +66,13 @@ class CoverageGap(ResultMixin):
         if not self.found:
             return "No coverage gap: conversions are recorded from the start of the leads."
         first = (f"its first is on {self.first_recorded:%Y-%m-%d} and " if self.recorded else "")
+        p_text = format_p(self.p_value)
         return (f"Conversions to {self.stage} are missing before {self.missing_before:%Y-%m-%d}: {first}the export "
-                f"records {self.recorded:,} before that date where about {self.expected:,.0f} were expected from the "
-                f"{self.leads_before:,} leads created earlier at the pace seen afterwards "
-                f"(Poisson p = {self.p_value:.1g}). Rates and comparisons rest on the {self.leads_covered:,} leads "
-                f"created from that date on.")
+                f"records {format_number(self.recorded)} before that date where about {format_number(self.expected, 0)}"
+                f" {plural('was', self.expected, 'were')} expected from the "
+                f"{format_count(self.leads_before, 'lead')} created earlier at the pace seen afterwards "
+                f"(Poisson p {p_text if p_text.startswith('<') else '= ' + p_text}). Rates and comparisons rest on "
+                f"the {format_count(self.leads_covered, 'lead')} created from that date on.")
 
 
 def no_gap(stage: str) -> CoverageGap:

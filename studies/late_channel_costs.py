@@ -16,6 +16,9 @@ is any ``worked``/``adjust`` about a channel's cost. Scenarios:
   seeds where video is a ``worked`` cost finding.
 
 Run: ``nice -n 10 .venv/bin/python studies/late_channel_costs.py [n_seeds [scenario ...]]`` (default 200).
+
+Last run (2026-12-02, 200 seeds): ``same_cost`` cost findings in 0.025 of seeds (customers so far: 0.47);
+``cheaper`` video a ``worked`` cost finding in 1.00.
 """
 from __future__ import annotations
 

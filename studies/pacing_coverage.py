@@ -11,6 +11,9 @@ count is the customers converted before the deadline. Scenarios:
 * ``falling``: Poisson inflow falling linearly from 1x at the start to 0.4x at the deadline.
 
 Run: ``.venv/bin/python studies/pacing_coverage.py [n_seeds [scenario ...]]`` (default 200 seeds, all three).
+
+Last run (2026-12-02, 200 seeds each, spread drawn as dof / chi2(dof)): coverage poisson 0.905,
+weekday 0.885, falling 0.92 (before that draw: 0.88, 0.845, 0.915).
 """
 from __future__ import annotations
 

@@ -21,6 +21,9 @@ Scenarios:
   (overall-rate basis; every conversion counts, there is no deadline to miss).
 
 Run: ``nice -n 10 .venv/bin/python studies/plan_target.py [n_seeds [scenario ...]]`` (default 1000 seeds).
+
+Last run (2026-12-02, 1,000 seeds, plan_confidence 0.8): ``deadline`` reached 0.821, mean true probability
+0.802 (customers ÷ rate: 0.502).
 """
 from __future__ import annotations
 

@@ -131,9 +131,9 @@ class TestLedger:
                                        "estimate FLOAT, low FLOAT, high FLOAT, n BIGINT, status VARCHAR(32), "
                                        "reason TEXT)"))
             connection.execute(sa.text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at "
-                                       "DATETIME NOT NULL)"))
+                                       "TIMESTAMP NOT NULL)"))
             connection.execute(sa.text("INSERT INTO schema_version VALUES (1, '2025-01-01 00:00:00')"))
-            connection.execute(sa.text("INSERT INTO checks (run_id, name, status) VALUES ('old', 'rate a->b', 'MET')"))
+            connection.execute(sa.text("INSERT INTO checks (id, run_id, name, status) VALUES (1, 'old', 'rate a->b', 'MET')"))
         assert ensure_schema(engine) == SCHEMA_VERSION == 2
         with engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT name, label FROM checks")).all()

@@ -14,6 +14,7 @@ import pytest
 
 from sla_toolkit.check_labels import format_count, format_number, plural
 from sla_toolkit.compare import judge
+from sla_toolkit.coverage import CoverageGap
 from sla_toolkit.digest.render import digest_lines
 from sla_toolkit.findings.decided_rules import hygiene_rules
 from sla_toolkit.findings.inputs import DecidedSummary, PacingEvidence
@@ -107,13 +108,20 @@ def digest_text(value):
     return " ".join([lines["headline"], *lines["notes"], *(f"{r.label} {r.value}" for r in rows)])
 
 
+def coverage_sentence(value):
+    count = _count_of(value)
+    gap = CoverageGap("customer", pd.Timestamp("2027-01-08"), pd.Timestamp("2027-01-05"), count, value,
+                      1e-93 if value else value, count, count)
+    return gap.sentence
+
+
 def wording_helpers(value):
     return " ".join([format_number(value), format_count(value, "day"), format_count(value, "lead"), pct(value),
                      points(value), money(value), interval(value, value), interval(value, value, "count"),
                      history_figure(value), plural("lead", value)])
 
 
-BUILDERS = [report_pacing, cli_pacing, finding_pacing, finding_hygiene, check_reasons, digest_text, wording_helpers]
+BUILDERS = [coverage_sentence, report_pacing, cli_pacing, finding_pacing, finding_hygiene, check_reasons, digest_text, wording_helpers]
 
 
 @pytest.mark.parametrize("value", EDGES, ids=lambda v: repr(v))
