@@ -107,7 +107,7 @@ def hygiene_rules(hygiene: tuple[HygieneComparison, ...], decided_summary: Decid
                     f"been open longer than the window, {points(lift)} above the rest "
                     f"({interval(row.lift_low, row.lift_high, 'points', analysis.confidence)}; {qtext(q)}).")
         found.append(Finding(FindingKind.WATCH, topic, sentence,
-                             Evidence(row.share, row.lift_low, row.lift_high, row.n, row.p_value, q, "points"),
+                             Evidence(row.lift, row.lift_low, row.lift_high, row.n, row.p_value, q, "points"),
                              f"Ask {humanize(row.level)} to close or re-qualify its old open deals; its win rate "
                              "among decided deals is judged separately.", f"Pipeline hygiene by {row.dimension}",
                              Confidence.HIGH if q < analysis.alpha / 10 else Confidence.MEDIUM, 0.0, "hygiene"))

@@ -179,7 +179,7 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
             continue
         q = family.get(topic, float("nan"))
         lift = row.lift
-        evidence = Evidence(row.rate, row.lift_low, row.lift_high, row.n, row.p_value, q, "points")
+        evidence = Evidence(row.lift, row.lift_low, row.lift_high, row.n, row.p_value, q, "points")
         enough = row.n >= spec.analysis.min_n and row.rest_n >= spec.analysis.min_n
         minimum = spec.analysis.min_effect if math.isnan(row.min_effect) else row.min_effect
         if not (enough and q < spec.analysis.alpha and abs(lift) >= minimum):
@@ -224,7 +224,7 @@ def _follow_up_rules(inputs: FindingInputs, family: dict[str, float]):
         return [], []
     q = family.get("follow_up:association", float("nan"))
     topic = "follow_up:response_time"
-    evidence = Evidence(f.rate_late, f.diff_low, f.diff_high, f.n_late + f.n_on_time, f.p_value, q, "points")
+    evidence = Evidence(f.diff, f.diff_low, f.diff_high, f.n_late + f.n_on_time, f.p_value, q, "points")
     if min(f.n_late, f.n_on_time) < spec.analysis.min_n:
         return [], [NoEvidence(topic, f"insufficient data: {f.n_late} late and {f.n_on_time} on-time leads",
                                "Follow-up speed and conversion")]
