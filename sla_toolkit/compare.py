@@ -120,17 +120,20 @@ def not_applicable(name: str, target: float, direction: Direction, why: str, cod
 
 
 def sla_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, spend: pd.DataFrame | None = None, *,
-               conversions: ConversionResult | None = None, pacing: PacingResult | None = None) -> ChecksResult:
+               conversions: ConversionResult | None = None, pacing: PacingResult | None = None,
+               clustered=None) -> ChecksResult:
     """One check per target: stage rates, volume objectives, follow-up share, KPIs.
 
     Parameters
     ----------
     spend : canonical spend table (date, channel, campaign, spend), for cost KPIs.
     conversions, pacing : results already computed for the same ``as_of`` (computed when None).
+    clustered : :class:`~sla_toolkit.clustered.ClusteredRates` when ``analysis.cluster`` is declared: rate
+        checks then judge on intervals widened by each step's cluster-robust / naive standard-error ratio.
     """
     as_of = pd.Timestamp(as_of)
     conversions = conversions or conversion_rates(leads, spec, as_of)
-    checks = rate_checks(conversions, spec)
+    checks = rate_checks(conversions, spec, clustered)
     checks += volume_checks(leads, spec, as_of, pacing)
     if spec.follow_up is not None:
         checks.append(follow_up_check(leads, spec, as_of))
@@ -138,19 +141,37 @@ def sla_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, spend: p
     return ChecksResult(tuple(checks), as_of)
 
 
-def rate_checks(conversions: ConversionResult, spec: SlaSpec) -> list[SlaCheck]:
-    """One check per ``funnel.targets`` entry, on the censoring-aware estimate."""
+def rate_checks(conversions: ConversionResult, spec: SlaSpec, clustered=None) -> list[SlaCheck]:
+    """One check per ``funnel.targets`` entry, on the censoring-aware estimate (cluster-widened when declared)."""
     checks = []
     for transition, target in spec.funnel.targets.items():
         item = conversions.get(transition)
-        status, why = judge(item.estimate, item.low, item.high, target, Direction.AT_LEAST, item.n,
-                            spec.analysis.min_n)
+        low, high, widened = cluster_widened(item.estimate, item.low, item.high, transition, clustered)
+        status, why = judge(item.estimate, low, high, target, Direction.AT_LEAST, item.n, spec.analysis.min_n)
         code = Reason.INSUFFICIENT_N if status is Status.INSUFFICIENT_DATA else item.reason
-        check = SlaCheck(f"rate {transition}", target, Direction.AT_LEAST, item.estimate, item.low,
-                         item.high, item.n, status, f"{why} ({item.basis.value}; naive rate "
+        check = SlaCheck(f"rate {transition}", target, Direction.AT_LEAST, item.estimate, low,
+                         high, item.n, status, f"{why} ({item.basis.value}{widened}; naive rate "
                          f"{_figure(item.naive.estimate)} shown for reference only)", item.basis.value, code)
         checks.append(described(check, CheckKind.RATE, transition, spec))
     return checks
+
+
+def cluster_widened(estimate: float, low: float, high: float, transition: str,
+                    clustered) -> tuple[float, float, str]:
+    """The interval widened by the step's cluster-robust / naive standard-error ratio (never narrowed).
+
+    Leads of one cluster (campaign, week, landing page) convert alike, so an interval that treats them as
+    independent is too narrow; the ratio of standard errors from the cluster-robust binomial fit is the
+    design effect's square root, applied to each side of the censoring-aware interval.
+    """
+    if clustered is None or clustered.summary.empty:
+        return low, high, ""
+    row = clustered.summary.loc[clustered.summary["transition"] == transition]
+    ratio = float(row["se_ratio"].iloc[0]) if len(row) else float("nan")
+    if not np.isfinite(ratio) or ratio <= 1.0 or not np.isfinite(low) or not np.isfinite(high):
+        return low, high, ""
+    wide_low, wide_high = max(0.0, estimate - (estimate - low) * ratio), min(1.0, estimate + (high - estimate) * ratio)
+    return wide_low, wide_high, f"; interval widened {ratio:.1f}× for leads clustered by {clustered.column}"
 
 
 def volume_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,

@@ -88,3 +88,20 @@ def test_one_campaign_against_the_rest_clustered_by_campaign_is_not_falsely_sign
           f"{(robust['adjusted_p_value'] < 0.05).sum()} clustered (quasi-binomial fallback)")
     assert (robust["adjusted_p_value"] >= naive["adjusted_p_value"] - 1e-12).all()
     assert (robust["adjusted_p_value"] < 0.05).sum() <= 2
+
+
+def test_sla_rate_check_judges_on_the_interval_widened_by_the_cluster_robust_ratio():
+    from sla_toolkit.clustered import ClusteredRates
+    from sla_toolkit.compare import Direction, Status, cluster_widened, judge
+
+    clustered = ClusteredRates("campaign", pd.DataFrame({"transition": ["lead->mql", "mql->sql"],
+                                                         "se_ratio": [2.5, 0.8]}))
+    # by hand: each side of [0.30, 0.36] around 0.33 stretched 2.5 times -> [0.255, 0.405]
+    low, high, note = cluster_widened(0.33, 0.30, 0.36, "lead->mql", clustered)
+    assert (low, high) == (pytest.approx(0.255), pytest.approx(0.405)) and "2.5× for leads clustered by campaign" in note
+    assert cluster_widened(0.33, 0.30, 0.36, "mql->sql", clustered)[:2] == (0.30, 0.36)   # never narrowed
+    assert cluster_widened(0.33, 0.30, 0.36, "lead->mql", None) == (0.30, 0.36, "")
+    assert cluster_widened(0.05, 0.02, 0.09, "lead->mql", clustered)[0] == 0.0            # clipped at zero
+    # a target the naive interval excludes is no longer called missed once the clustering is counted
+    assert judge(0.33, 0.30, 0.36, 0.38, Direction.AT_LEAST, 5_000, 30)[0] is Status.MISSED
+    assert judge(0.33, low, high, 0.38, Direction.AT_LEAST, 5_000, 30)[0] is not Status.MISSED
