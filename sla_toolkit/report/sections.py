@@ -9,8 +9,8 @@ import math
 
 import pandas as pd
 
-from ..check_labels import format_chance, format_count, format_number, format_p, plural
-from ..findings.wording import is_missing_level, money, pct
+from ..check_labels import format_chance, format_count, format_number, format_p, plural, transition_label
+from ..findings.wording import is_missing_level, money, pct, points
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
@@ -209,7 +209,34 @@ def costs_block(result) -> str:
     """Cost KPIs per channel, or why they do not apply."""
     if result.costs is None:
         return '<div class="sla"><p>No spend table was mapped: cost KPIs are not applicable.</p></div>'
-    return '<div class="sla">' + result.costs._repr_html_() + "</div>"
+    currency = result.spec.currency
+    return '<div class="sla"><h4>Cost per lead and per customer by channel</h4>' + frame_html(
+        cost_table(result.costs.table, currency)) + "</div>"
+
+
+def cost_table(table: pd.DataFrame, currency: str | None) -> pd.DataFrame:
+    """The cost table in words: spend, cost per lead and per customer with their intervals, and the basis."""
+    unit = f" ({currency})" if currency else ""
+    basis = {"projected": "customers projected within the window", "counted": "customers won (no stage dates)",
+             "not_matured": "too early: the window has not passed for enough leads"}
+    shown = pd.DataFrame({"channel": table["channel"], f"spend{unit}": table["spend"].map(money),
+                          "leads": table["leads"], "customers so far": table["customers_so_far"],
+                          f"cost per lead{unit}": [_money_ci(*v) for v in zip(
+                              table["cost_per_lead"], table["cost_per_lead_low"], table["cost_per_lead_high"])]})
+    if "cost_per_customer" in table:
+        shown[f"cost per customer{unit}"] = [_money_ci(*v) for v in zip(
+            table["cost_per_customer"], table["low"], table["high"])]
+    if "basis" in table:
+        shown["customers counted"] = [basis.get(str(b), str(b).replace("_", " ")) for b in table["basis"]]
+    if "p_value" in table:
+        shown["p"] = table["p_value"]   # against the other channels
+    return shown
+
+
+def _money_ci(value: float, low: float, high: float) -> str:
+    if not (math.isfinite(value) and math.isfinite(low) and math.isfinite(high)):
+        return money(value) if math.isfinite(value) else "—"
+    return f"{money(value)} ({money(low)}–{money(high)})"
 
 
 def _rate_text(table: pd.DataFrame, prefix: str) -> list[str]:
@@ -322,13 +349,29 @@ def follow_up_block(result) -> str:
             f"{format_count(f.within_hours, 'hour')} (95% CI {pct(s.low)}–{pct(s.high)}; n = {s.n:,}); promised: "
             f"{pct(f.target_share, 0)}. {counts}.</p>")
     if not f.response_hours.empty:
-        text += "<h4>Response time (hours), leads touched</h4>" + frame_html(f.response_hours, index=False)
+        hours = f.response_hours
+        text += (f"<h4>Response time, {format_count(int(hours['n_touched'].iloc[0]), 'lead')} touched</h4>"
+                 + frame_html(pd.DataFrame({
+                     "share of leads answered": [f"{100 * q:.0f}% within" for q in hours["quantile"]],
+                     "hours": hours["hours"]})))
     if not f.by_team.empty:
-        text += "<h4>By team</h4>" + frame_html(f.by_team, index=False, float_format=lambda x: f"{x:.3g}")
+        team = f.by_team
+        text += "<h4>By team</h4>" + frame_html(pd.DataFrame({
+            "team": team["team"], "within the promise": team["within"], "leads": team["n"],
+            "share within (95% CI)": [f"{pct(e)} ({pct(lo)}–{pct(hi)})" for e, lo, hi in
+                                      zip(team["share"], team["low"], team["high"])],
+            "enough leads": team["sufficient"]}))
     a = f.association
     if a is not None and not math.isnan(a.difference):
-        text += (f"<h4>Response time and conversion ({esc(a.outcome_transition)}), an association</h4>"
-                 + frame_html(a.to_frame(), index=False, float_format=lambda x: f"{x:.3g}"))
+        rows = a.to_frame()
+        text += (f"<h4>Response time and conversion ({esc(transition_label(a.outcome_transition))}), "
+                 "an association</h4>"
+                 + frame_html(pd.DataFrame({
+                     "response": rows["response"], "leads": rows["n"], "converted": rows["converted"],
+                     "rate (95% CI)": [f"{pct(e)} ({pct(lo)}–{pct(hi)})" for e, lo, hi in
+                                       zip(rows["rate"], rows["low"], rows["high"])]}))
+                 + f'<p class="muted">Answered within the promise minus late or never: {points(a.difference)} '
+                   f"({'p ' if format_p(a.p_value).startswith('<') else 'p = '}{format_p(a.p_value)}).</p>")
     return text + "</div>"
 
 
