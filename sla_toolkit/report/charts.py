@@ -60,9 +60,9 @@ def burn_up_chart(pacing) -> str:
     if deadline > today:
         span = [today, deadline]
         ax.fill_between(span, [counts[-1], q05], [counts[-1], q95], color="#1f4e8c", alpha=0.15, linewidth=0,
-                        label="projection: 9 in 10 chance within")
+                        label="range at the deadline: 9 in 10 chance (drawn straight from today)")
         ax.fill_between(span, [counts[-1], q25], [counts[-1], q75], color="#1f4e8c", alpha=0.3, linewidth=0,
-                        label="projection: 1 in 2 chance within")
+                        label="range at the deadline: 1 in 2 chance")
         ax.plot(span, [counts[-1], q50], color="#1f4e8c", linestyle="--", linewidth=1.2)
     target = pacing.target_customers
     if target:
