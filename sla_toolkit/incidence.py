@@ -26,7 +26,7 @@ import pandas as pd
 
 from .outcomes import lost_mask
 from .spec import SlaSpec
-from .stats import wilson_bounds
+from .stats import conversion_curve_frame, loglog_bounds
 from .types import stage_column
 
 CENSORED, WON, LOST = 0, 1, 2
@@ -134,27 +134,7 @@ def cif_conversion_at(fit: CumIncidenceRight, times, confidence: float = 0.95) -
     index = np.searchsorted(fit.times, times, side="right")   # 0: before the first time, F = 0
     value = np.r_[0.0, cif][index]
     se = np.r_[0.0, cif_se][index]
-    from scipy import stats as scipy_stats
-
-    z = scipy_stats.norm.ppf(0.5 + confidence / 2)
-    usable = (value > 0) & (value < 1) & np.isfinite(se) & (se > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_value = np.log(value)
-        theta = np.log(-log_value)
-        theta_se = se / (value * np.abs(log_value))
-        low = np.exp(-np.exp(theta + z * theta_se))
-        high = np.exp(-np.exp(theta - z * theta_se))
-    sorted_time = np.sort(np.asarray(fit.time, dtype=float))
-    at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
-    fallback_low, fallback_high = wilson_bounds(np.round(value * at_risk), at_risk, confidence)
-    return pd.DataFrame({
-        "time_days": times,
-        "conversion": value,
-        "low": np.where(usable, low, fallback_low),
-        "high": np.where(usable, high, fallback_high),
-        "standard_error": se,
-        "at_risk": at_risk,
-    })
+    return conversion_curve_frame(times, value, loglog_bounds(value, se, confidence), se, fit.time, confidence)
 
 
 def cif_event_table(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:

@@ -116,3 +116,34 @@ def effective_counts(estimate: float, standard_error: float) -> tuple[float, flo
         return 0.0, 0.0
     n = estimate * (1 - estimate) / standard_error ** 2
     return estimate * n, n
+
+
+def loglog_bounds(probability, standard_error, confidence: float = 0.95):
+    """Pointwise interval of a probability computed on the ``log(-log p)`` scale (delta method).
+
+    Returns ``(low, high, usable)``; ``usable`` is False where that scale breaks down (p of 0 or 1, or no
+    standard error), and the bounds there are meaningless.
+    """
+    from scipy import stats as scipy_stats
+
+    p, se = np.asarray(probability, dtype=float), np.asarray(standard_error, dtype=float)
+    z = scipy_stats.norm.ppf(0.5 + confidence / 2)
+    usable = (p > 0) & (p < 1) & np.isfinite(se) & (se > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = np.log(p)
+        theta, theta_se = np.log(-log_p), se / (p * np.abs(log_p))
+        return np.exp(-np.exp(theta + z * theta_se)), np.exp(-np.exp(theta - z * theta_se)), usable
+
+
+def conversion_curve_frame(times, conversion, bounds, standard_error, durations,
+                           confidence: float = 0.95) -> pd.DataFrame:
+    """A conversion curve read at ``times``: ``bounds`` is ``(low, high, usable)`` of the conversion; where not
+    usable, the Wilson interval of the leads still at risk (``durations`` at or beyond the time) stands in."""
+    low, high, usable = bounds
+    sorted_time = np.sort(np.asarray(durations, dtype=float))
+    at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
+    fallback_low, fallback_high = wilson_bounds(np.round(conversion * at_risk), at_risk, confidence)
+    return pd.DataFrame({"time_days": times, "conversion": conversion, "low": np.where(usable, low, fallback_low),
+                         "high": np.where(usable, high, fallback_high), "standard_error": standard_error,
+                         "at_risk": at_risk})
+

@@ -38,7 +38,7 @@ from .incidence import (ProjectionMethod, cif_conditional_median, cif_conversion
 from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
-from .stats import RateEstimate, wilson_bounds, wilson_interval
+from .stats import RateEstimate, conversion_curve_frame, loglog_bounds, wilson_interval
 from .types import transition_name
 
 HORIZONS_DAYS = (7, 30, 90)
@@ -174,27 +174,9 @@ def km_conversion_at(survival: SurvfuncRight, times, confidence: float = 0.95) -
     index = np.searchsorted(survival.surv_times, times, side="right")
     surv = np.r_[1.0, survival.surv_prob][index]
     se = np.r_[0.0, survival.surv_prob_se][index]
-    from scipy import stats as scipy_stats
-
-    z = scipy_stats.norm.ppf(0.5 + confidence / 2)
-    usable = (surv > 0) & (surv < 1) & np.isfinite(se) & (se > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_surv = np.log(surv)
-        theta = np.log(-log_surv)
-        theta_se = se / (surv * np.abs(log_surv))
-        surv_low = np.exp(-np.exp(theta + z * theta_se))
-        surv_high = np.exp(-np.exp(theta - z * theta_se))
-    sorted_time = np.sort(survival.time)
-    at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
-    fallback_low, fallback_high = wilson_bounds(np.round((1 - surv) * at_risk), at_risk, confidence)
-    return pd.DataFrame({
-        "time_days": times,
-        "conversion": 1 - surv,
-        "low": np.where(usable, 1 - surv_high, fallback_low),
-        "high": np.where(usable, 1 - surv_low, fallback_high),
-        "standard_error": se,
-        "at_risk": at_risk,
-    })
+    surv_low, surv_high, usable = loglog_bounds(surv, se, confidence)
+    return conversion_curve_frame(times, 1 - surv, (1 - surv_high, 1 - surv_low, usable), se, survival.time,
+                                  confidence)
 
 
 def km_projection(duration, event, window_days: float, confidence: float = 0.95) -> KmProjection:

@@ -27,6 +27,7 @@ Last run (2026-12-02, 1,000 seeds, plan_confidence 0.8): ``deadline`` reached 0.
 """
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -113,10 +114,10 @@ def study(scenario: str, n_seeds: int, plan_confidence: float = 0.8) -> dict:
 
 
 def main(n_seeds: int, scenarios: tuple[str, ...]) -> None:
+    """One JSON line per scenario (probabilities to 3 decimals)."""
     for scenario in scenarios:
-        result = study(scenario, n_seeds)
-        print(", ".join(f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in result.items()),
-              flush=True)
+        figures = {k: round(v, 3) if isinstance(v, float) else v for k, v in study(scenario, n_seeds).items()}
+        print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":

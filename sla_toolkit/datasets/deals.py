@@ -25,9 +25,13 @@ def generated_deals(seed: int, n: int = 4000, win_rate: float = 0.35, stale: dic
     won = rng.uniform(size=n) < win_rate
     decided_at = (created + decided_after).where(~never)
     cutoff = pd.Timestamp(as_of)
-    decided_at = decided_at.where(decided_at <= cutoff)
-    leads = pd.DataFrame({"lead_id": [f"D{i}" for i in range(n)], "created_at": created.astype("datetime64[us]"),
-                          "team": teams})
+    return _deal_table("D", created, teams, decided_at.where(decided_at <= cutoff), won)
+
+
+def _deal_table(prefix: str, created: pd.Series, teams, decided_at: pd.Series, won: np.ndarray) -> pd.DataFrame:
+    """Canonical lead columns for deals decided at ``decided_at`` (NaT: still open), won where ``won``."""
+    leads = pd.DataFrame({"lead_id": [f"{prefix}{i}" for i in range(len(created))],
+                          "created_at": created.astype("datetime64[us]"), "team": teams})
     leads["reached_lead"], leads["lead_at"] = True, leads["created_at"]
     leads["customer_at"] = decided_at.where(won).astype("datetime64[us]")
     leads["reached_customer"] = leads["customer_at"].notna()
@@ -48,15 +52,8 @@ def competing_deals(seed: int, n: int = 3000, win_probability: float = 0.3, as_o
     won = rng.uniform(size=n) < win_probability
     delay = np.where(won, rng.gamma(2.0, 10.0, n), rng.exponential(8.0, n))
     decided_at = created + pd.to_timedelta(delay, unit="D")
-    decided_at = decided_at.where(decided_at <= pd.Timestamp(as_of))
-    leads = pd.DataFrame({"lead_id": [f"C{i}" for i in range(n)], "created_at": created.astype("datetime64[us]"),
-                          "team": rng.choice(["north", "south"], size=n)})
-    leads["reached_lead"], leads["lead_at"] = True, leads["created_at"]
-    leads["customer_at"] = decided_at.where(won).astype("datetime64[us]")
-    leads["reached_customer"] = leads["customer_at"].notna()
-    leads["lost_at"] = decided_at.where(~won).astype("datetime64[us]")
-    leads["lost"] = leads["lost_at"].notna()
-    return leads
+    return _deal_table("C", created, rng.choice(["north", "south"], size=n),
+                       decided_at.where(decided_at <= pd.Timestamp(as_of)), won)
 
 
 def competing_truth(win_probability: float = 0.3, window_days: float = 45) -> float:

@@ -4,8 +4,6 @@ Reduced-seed versions of ``studies/comparisons.py`` (200 seeds each there), plus
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,16 +11,11 @@ import pytest
 import statsmodels.api as sm
 
 from sla_toolkit.adjusted import adjusted_level_effects
-
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "comparisons.py"
-
+from study_loader import load_study
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("comparisons_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("comparisons")
 
 
 def test_aa_with_drift_and_a_late_channel_gives_no_findings(study):

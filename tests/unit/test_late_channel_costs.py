@@ -2,23 +2,16 @@
 (reduced ``studies/late_channel_costs.py``; the full study runs 200 seeds)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sla_toolkit.costs import channel_costs
-
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "late_channel_costs.py"
-
+from study_loader import load_study
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("late_channel_costs_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("late_channel_costs")
 
 
 def test_projected_customers_match_the_truth_and_counted_ones_fall_short(study):

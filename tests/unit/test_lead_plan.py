@@ -1,8 +1,6 @@
 """Lead targets at a stated confidence (``sla_toolkit.lead_plan``), checked against scipy and a reduced study."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,16 +10,11 @@ from scipy.stats import betabinom, binom, lognorm
 from sla_toolkit.lead_plan import PlanBasis, plan_leads, rate_draws_by_deadline
 from sla_toolkit.spec import spec_from_dict
 from sla_toolkit.targets import reverse_funnel
-
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "plan_target.py"
-
+from study_loader import load_study
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("plan_target_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("plan_target")
 
 
 def test_one_beta_rate_gives_the_beta_binomial_plan():

@@ -5,23 +5,16 @@ the Poisson-from-28-days model this replaced covered about half in the weekday a
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sla_toolkit.arrivals import fit_arrivals
-
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "pacing_coverage.py"
-
+from study_loader import load_study
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("pacing_coverage_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("pacing_coverage")
 
 
 @pytest.mark.parametrize("scenario", ["poisson", "weekday", "falling"])
