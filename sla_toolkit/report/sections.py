@@ -409,8 +409,7 @@ def models_block(result) -> str:
         parts.append("<p>Cannot fit" + (f" ({esc(scoring.reason.value)}): {esc(scoring.message)}" if scoring else "")
                      + "</p>")
     else:
-        parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(
-            scoring.summary, index=False, float_format=lambda x: f"{x:.3g}"))
+        parts.append(f"<p>{esc(scoring.message)}</p>" + frame_html(scoring_table(scoring.summary)))
         parts.append(_leak_block(scoring))
         if getattr(scoring, "sampled_from", 0):
             sample_note = next((n for n in scoring.notes if "stratified random sample" in n), "")
@@ -426,6 +425,25 @@ def models_block(result) -> str:
     parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '
                  "the other columns fixed. They describe associations in this data.</p></div>")
     return "".join(parts)
+
+
+def scoring_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The lead-scoring models side by side, in words: AUC across folds and on the latest leads, with intervals."""
+    def auc(value, low, high) -> str:
+        return "—" if not math.isfinite(value) else f"{value:.3f} ({low:.3f}–{high:.3f})"
+
+    shown = pd.DataFrame({"model": summary["model"].astype(str).str.replace("_", " ").str.capitalize(),
+                          "AUC, cross-validated (95% CI)": [auc(*v) for v in zip(
+                              summary["auc"], summary["auc_low"], summary["auc_high"])]})
+    if "fold_auc_min" in summary:
+        shown["AUC range over folds"] = [f"{lo:.3f}–{hi:.3f}" if math.isfinite(lo) else "—"
+                                         for lo, hi in zip(summary["fold_auc_min"], summary["fold_auc_max"])]
+    if "out_of_time_auc" in summary:
+        shown["AUC on the latest leads (95% CI)"] = [auc(*v) for v in zip(
+            summary["out_of_time_auc"], summary["out_of_time_low"], summary["out_of_time_high"])]
+    shown["Brier score"] = summary["brier"]
+    shown["chosen"] = summary["chosen"]
+    return shown
 
 
 def _leak_block(scoring) -> str:

@@ -46,3 +46,17 @@ def test_cost_table_shows_money_intervals_and_the_basis_in_words():
     assert "customers projected within the window" in text and "too early" in text and "< 0.001" in text
     assert not [word for word in INTERNAL if word in text], text
     assert text.count("—") == 2   # events: no cost per customer, no p-value
+
+
+def test_scoring_table_names_both_aucs_with_intervals():
+    from sla_toolkit.report.sections import scoring_table
+
+    summary = pd.DataFrame({"model": ["logistic_regression", "gradient_boosting"], "auc": [0.5634, 0.5476],
+                            "auc_low": [0.5381, 0.5219], "auc_high": [0.5887, 0.5731], "fold_auc_min": [0.5169, 0.5402],
+                            "fold_auc_max": [0.6106, 0.5519], "out_of_time_auc": [0.5884, np.nan],
+                            "out_of_time_low": [0.5396, np.nan], "out_of_time_high": [0.6372, np.nan],
+                            "brier": [0.2047, 0.2285], "chosen": [True, False]})
+    text = " ".join(visible(frame_html(scoring_table(summary))).split())
+    assert "Logistic regression 0.563 (0.538–0.589) 0.517–0.611 0.588 (0.540–0.637) 0.205 yes" in text, text
+    assert "Gradient boosting 0.548 (0.522–0.573) 0.540–0.552 — 0.229 no" in text, text
+    assert "auc_low" not in text and "out_of_time" not in text
