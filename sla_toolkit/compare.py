@@ -186,7 +186,7 @@ def volume_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
                pacing.probability, pacing.customers_so_far),
               ("leads", objectives.leads, pacing.expected_leads, pacing.leads_low, pacing.leads_high,
                pacing.leads_probability, pacing.leads_so_far),
-              ("revenue", objectives.revenue, pacing.expected_revenue, float("nan"), float("nan"),
+              ("revenue", objectives.revenue, pacing.expected_revenue, pacing.revenue_low, pacing.revenue_high,
                pacing.revenue_probability, pacing.revenue_so_far)]
     for what, target, expected, low, high, probability, so_far in wanted:
         if not target:

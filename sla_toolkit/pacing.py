@@ -75,6 +75,8 @@ class PacingResult(ResultMixin):
     leads_probability: float = float("nan")
     revenue_so_far: float = float("nan")
     expected_revenue: float = float("nan")
+    revenue_low: float = float("nan")        # 90% prediction interval of revenue by the deadline
+    revenue_high: float = float("nan")
     revenue_probability: float = float("nan")
     simulations: int = 0
     seed: int = 0
@@ -345,12 +347,29 @@ def _optional_objectives(view: pd.DataFrame, spec: SlaSpec, customers_so_far: in
         won = view[reached_column(spec.funnel.last)].astype(bool)
         revenue = view.loc[won, "revenue"]
         extra["revenue_so_far"] = float(revenue.sum())
-        per_customer = float(revenue.mean()) if revenue.notna().any() else 0.0
-        revenue_total = extra["revenue_so_far"] + (totals - customers_so_far) * per_customer
+        revenue_total = extra["revenue_so_far"] + _future_revenue(revenue.dropna().to_numpy(float),
+                                                                  totals - customers_so_far, spec.analysis.seed)
         extra["expected_revenue"] = float(revenue_total.mean())
+        extra["revenue_low"], extra["revenue_high"] = (float(q) for q in np.quantile(revenue_total,
+                                                                                     [tail, 1 - tail]))
         if spec.objectives.revenue:
             extra["revenue_probability"] = float((revenue_total >= spec.objectives.revenue).mean())
     return extra
+
+
+def _future_revenue(observed: np.ndarray, new_customers: np.ndarray, seed: int) -> np.ndarray:
+    """Revenue of each simulation's future customers: their number times a revenue per customer drawn with its
+    sampling uncertainty, plus the spread of a sum of that many customers (normal approximation).
+
+    Without any observed revenue the future customers add nothing (the projection is revenue so far).
+    """
+    if observed.size == 0:
+        return np.zeros_like(new_customers, dtype=float)
+    rng = np.random.default_rng([seed, 7])
+    spread = float(observed.std(ddof=1)) if observed.size > 1 else 0.0
+    k = np.asarray(new_customers, dtype=float)
+    mean_draws = observed.mean() + spread / np.sqrt(observed.size) * rng.standard_normal(k.size)
+    return np.maximum(k * mean_draws + np.sqrt(k) * spread * rng.standard_normal(k.size), 0.0)
 
 
 def _neutral(base: dict, reason: Reason, status: Status, note: str) -> PacingResult:

@@ -155,3 +155,18 @@ def test_event_table_equals_statsmodels():
     np.testing.assert_array_equal(table.at_risk, reference.n_risk)
     np.testing.assert_allclose(table.survival, reference.surv_prob, atol=1e-9, rtol=0)
     assert (table.n, table.longest) == (500, duration.max())
+
+
+def test_revenue_projection_carries_an_interval_from_customers_and_revenue_per_customer():
+    spec = make_spec(simulations=4000)
+    same = hand_leads().assign(revenue=[1000.0, 1000.0, 1000.0, None, None, None, None])
+    result = pace(same, spec, AS_OF)
+    # every customer brings exactly 1,000: revenue is 1,000 x customers, so its quantiles are the customers'
+    assert result.revenue_so_far == 3000.0
+    assert (result.revenue_low, result.revenue_high) == (1000 * result.low, 1000 * result.high)
+    assert result.expected_revenue == pytest.approx(1000 * result.expected_customers)
+    # revenue per customer that varies widens the interval around the same centre
+    varied = pace(hand_leads().assign(revenue=[200.0, 1000.0, 1800.0, None, None, None, None]), spec, AS_OF)
+    assert varied.revenue_high - varied.revenue_low > result.revenue_high - result.revenue_low
+    assert varied.expected_revenue == pytest.approx(result.expected_revenue, rel=0.05)
+    assert varied.revenue_low >= varied.revenue_so_far
