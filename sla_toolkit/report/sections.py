@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from ..check_labels import format_chance, format_count, format_number, format_p, plural, transition_label
-from ..findings.wording import is_missing_level, money, pct, points
+from ..findings.wording import is_missing_level, money, pct, points, stage_label
 from ..types import FindingKind
 from .sanitize import escape_text as esc
 from .sanitize import frame_html
@@ -135,7 +135,7 @@ def conversion_table(result) -> str:
     projection = ("projection (cumulative incidence, losses as a competing event)" if competing
                   else "Kaplan–Meier projection")
     shown = pd.DataFrame({
-        "transition": table["transition"],
+        "transition": table["transition"].map(transition_label),
         "window (days)": [not_applicable if p else f"{w:,}" for p, w in zip(plain, table["window_days"])],
         "naive rate (open leads counted as lost)": _rate_text(table, "naive"),
         "matured cohorts": [not_applicable if p else t for p, t in zip(plain, _rate_text(table, "matured"))],
@@ -162,7 +162,7 @@ def clustered_block(result) -> str:
     t = clustered.summary
     level = f"{round(100 * clustered.confidence)}%"
     shown = pd.DataFrame({
-        "transition": t["transition"], "n (matured)": t["n"].map("{:,}".format),
+        "transition": t["transition"].map(transition_label), "n (matured)": t["n"].map("{:,}".format),
         f"{clustered.column} clusters": t["clusters"],
         f"rate, {level} CI treating leads as independent": [f"{pct(r)} ({pct(lo)}–{pct(hi)})" for r, lo, hi in
                                                              zip(t["rate"], t["naive_low"], t["naive_high"])],
@@ -467,7 +467,8 @@ def time_to_convert_block(result) -> str:
         return '<div class="sla"><p>No stage dates: time to convert is not applicable.</p></div>'
     method = getattr(t, "method", None)
     competing = method is not None and method.value == "cumulative_incidence"
-    shown = pd.DataFrame({"transition": s["transition"], "group": s["group"].astype(str), "leads": s["n"],
+    shown = pd.DataFrame({"transition": s["transition"].map(transition_label), "group": s["group"].astype(str),
+                          "leads": s["n"],
                           "converted": s["events"],
                           f"median days ({'CIF' if competing else 'KM'}, 95% CI)": [
                               _ci(m, lo, hi, scale=1.0) for m, lo, hi in
@@ -501,7 +502,9 @@ def reverse_funnel_block(result) -> str:
     })
     plan = ""
     if r.plan is not None and r.plan.leads:
-        plan = (f"<p><b>Lead target to plan with:</b> {r.plan.leads:,} {esc(t['stage'].iloc[0])} leads reach "
+        first = str(t["stage"].iloc[0])
+        who = "leads" if first.lower() in ("lead", "leads") else f"leads at {esc(stage_label(first))}"
+        plan = (f"<p><b>Lead target to plan with:</b> {r.plan.leads:,} {who} reach "
                 f"{r.target_customers:,} customers with {r.plan.confidence:.0%} confidence "
                 f"({esc(r.plan.basis_words)}: {r.plan.rate:.2%}, 90% interval {r.plan.rate_low:.2%}–"
                 f"{r.plan.rate_high:.2%}; binomial variation included). The figure at the observed rate, "
