@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from ..check_labels import format_chance
+from ..check_labels import format_chance, transition_label
 from ..findings.wording import pct
 from .sanitize import escape_text as esc
 
@@ -158,15 +158,17 @@ def breakdown_forest_charts(result) -> list[str]:
         colours = [_VERDICT_COLOURS.get(str(getattr(v, "value", v)), NEUTRAL) for v in rows["verdict"]]
         fig, ax = subplots(figsize=(8.5, 0.3 * len(rows) + 1.2))
         _forest(ax, labels, 100 * rows["effect"], 100 * rows["effect_low"], 100 * rows["effect_high"], colours, 0.0)
-        ax.set_xlabel(f"difference from the rest in {transition} conversion, points (adjusted, 95% CI)")
+        step = transition_label(transition)
+        ax.set_xlabel(f"difference from the rest in {step} conversion, points (adjusted, 95% CI)")
         fig.tight_layout()
         strong = int(sum(c != NEUTRAL for c in colours))
         pulled = ("; a dot with no bar: that column's levels differ no more than chance would make them, so each "
                   "is pulled to zero" if ((rows["effect_high"] - rows["effect_low"]) == 0).any() else "")
         charts.append(figure_html(
-            fig, f"{transition}: each dot is a segment's conversion compared with the rest, after adjusting for the "
-                 f"other columns; green/red = clearly above/below ({strong} of {len(rows)}), grey = no clear "
-                 f"difference{pulled}.", f"Forest plot of segment differences for {transition}"))
+            fig, f"{step}: each dot is a segment's conversion compared with the rest, after adjusting for the "
+                 f"other columns; green/red = clearly above/below ({strong} of {len(rows)}: q below the significance "
+                 "level after correcting for the many comparisons, so a bar that only just clears zero can stay "
+                 f"grey), grey = no clear difference{pulled}.", f"Forest plot of segment differences for {step}"))
     return charts
 
 
@@ -238,9 +240,10 @@ def km_chart(curves: pd.DataFrame, transition: str, window: int | None, top: int
     fig.tight_layout()
     left_out = len(sizes) - (len(shown) - 1)
     more = f"; {left_out} smaller groups left out (see the table)" if left_out > 0 else ""
-    return figure_html(fig, f"{transition}: share of leads converted after each day, for all leads and the "
+    step = transition_label(transition)
+    return figure_html(fig, f"{step}: share of leads converted after each day, for all leads and the "
                             f"{len(shown) - 1} largest groups, shaded 95% bands; the dashed line is the agreed "
-                            f"window{more}.", f"{method} curves for {transition}")
+                            f"window{more}.", f"{method} curves for {step}")
 
 
 def time_to_convert_charts(result, limit: int = 3) -> list[str]:

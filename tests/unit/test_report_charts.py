@@ -81,7 +81,7 @@ def test_breakdown_forest_colours_only_the_flagged_levels():
         "effect_high": [0.15, -0.03, 0.05, 0.0], "verdict": ["ABOVE_REST", "BELOW_REST", "NO_EVIDENCE", "NO_EVIDENCE"]})
     (html,) = charts.breakdown_forest_charts(SimpleNamespace(breakdowns=SimpleNamespace(summary=summary)))
     caption = caption_of(html)
-    assert "clearly above/below (2 of 4)" in caption and "pulled to zero" in caption
+    assert "clearly above/below (2 of 4: q below" in caption and "pulled to zero" in caption
 
 
 def km_curves(groups: dict[str, int]) -> pd.DataFrame:
