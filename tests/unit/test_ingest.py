@@ -99,7 +99,7 @@ def test_backwards_stages_can_be_kept_and_flagged(tmp_path):
     assert data.quality.accepted_rows == 5 and data.quality.quarantined_rows == 0
     assert data.quality.flagged == {"stage timestamps go backwards": 1}
     [note] = data.quality.notes
-    assert note.startswith("1 lead(s) have a stage earlier than the one before it")
+    assert note.startswith("1 lead has a stage earlier than the one before it")
     assert "lead L5 (created_at=2024-01-10 00:00:00, mql_at=2024-01-04 00:00:00)" in note
 
 
@@ -245,8 +245,8 @@ def test_join_supplies_the_won_date_and_reports_matches(tmp_path):
     assert leads["revenue"].dropna().to_dict() == {"L1": 1200.0, "L4": 300.0}
     assert data.quality.joins == [{"file": "deals.csv", "rows": 4, "matched": 2, "unmatched": 1,
                                    "duplicate_keys": 1}]
-    assert data.quality.notes == ["deals.csv: 1 rows repeat a lead already seen; the first is used",
-                                  "deals.csv: 1 rows match no lead in leads.csv and are not used"]
+    assert data.quality.notes == ["deals.csv: 1 row repeats a lead already seen; the first is used",
+                                  "deals.csv: 1 row matches no lead in leads.csv and is not used"]
     assert not any(c.startswith("__") for c in data.quarantine.columns)
 
 
