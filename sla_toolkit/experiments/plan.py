@@ -50,7 +50,7 @@ class TestPlan:
     def text(self) -> str:
         days = "unknown (no inflow measured)" if math.isinf(self.days) else f"about {math.ceil(self.days):,} days"
         return (f"randomize leads 50/50 between {self.arm!r} and {self.control!r} (column {self.arm_column!r}): "
-                f"{self.total_leads:,} leads give {POWER:.0%} power to detect {self.baseline:.2%} -> "
+                f"{self.total_leads:,} leads give {POWER:.0%} power to detect {self.baseline:.2%} → "
                 f"{self.baseline + self.min_effect:.2%} end-to-end at alpha {self.alpha:g}; {days} at "
                 f"{self.daily_leads:,.1f} leads per day")
 

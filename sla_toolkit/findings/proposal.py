@@ -210,7 +210,7 @@ def _propose_channel_mix(inputs: ProposalInputs, data: dict, changes: list[Chang
             why = ((("more: better than control in a randomized test" if tested else "more: a 'worked' finding")
                     if direction[c] > 0 else
                     ("less: beaten in a randomized test" if tested else "less: an 'adjust' finding"))
-                   + f" (share {pct(shares[c])} -> {pct(rounded[c])}, bounded by {pct(limit[c], 0)} of its share)")
+                   + f" (share {pct(shares[c])} → {pct(rounded[c])}, bounded by {pct(limit[c], 0)} of its share)")
             changes.append(Change(f"channel_mix.{c}", round(shares[c], 4), rounded[c],
                                   why + ("" if tested else "; hypothesis to test")))
             comments[("channel_mix", c)] = why

@@ -205,7 +205,7 @@ def _breakdown_rules(inputs: FindingInputs, family: dict[str, float]):
                     f"{qtext(q)}; n = {row.n:,}{crude}).")
         impact = lift * row.n * inputs.downstream_to_customer.get(to_stage, float("nan"))
         impact = 0.0 if math.isnan(impact) else float(impact)
-        source = f"Breakdown by {row.dimension} ({row.transition})"
+        source = f"Breakdown by {row.dimension} ({transition_label(row.transition)})"
         if not spec.is_lever(row.dimension):   # a description: a where-to-look note, never fed to the mix
             found.append(Finding(FindingKind.WATCH, topic, sentence, evidence,
                                  where_to_look(row.level, row.dimension, better), source,

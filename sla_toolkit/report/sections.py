@@ -325,7 +325,7 @@ def breakdown_block(result) -> str:
             "q (BH)": [format_p(q) for q in rows["q_value"]],
             "verdict": [_VERDICT_WORDS.get(str(getattr(v, "value", v)), str(v)) for v in rows["verdict"]],
         })
-        parts.append(f"<h4>{esc(column)}: {esc(transition)}</h4>" + frame_html(shown, index=False))
+        parts.append(f"<h4>{esc(column)}: {esc(transition_label(transition))}</h4>" + frame_html(shown, index=False))
     b = result.breakdowns
     definition = (f"{NO_DATES}: conversions among all leads (windows and maturity are not applicable)"
                   if set(summary["transition"]) <= plain else b.rate_definition)
@@ -402,9 +402,9 @@ def models_block(result) -> str:
         return f'<div class="sla"><p>{esc(m.skipped)}.</p></div>'
     parts = ['<div class="sla">']
     for transition, fit in m.adjusted_effects.items():
-        parts.append(_fit_block(f"Adjusted odds ratios of converting: {transition}", fit, _GLM_COLUMNS))
+        parts.append(_fit_block(f"Adjusted odds ratios of converting: {transition_label(transition)}", fit, _GLM_COLUMNS))
     scoring = m.scoring
-    parts.append(f"<h4>Lead scoring ({esc(m.scoring_transition)})</h4>")
+    parts.append(f"<h4>Lead scoring ({esc(transition_label(m.scoring_transition))})</h4>")
     if scoring is None or not scoring.fitted:
         parts.append("<p>Cannot fit" + (f" ({esc(scoring.reason.value)}): {esc(scoring.message)}" if scoring else "")
                      + "</p>")
@@ -420,7 +420,7 @@ def models_block(result) -> str:
                          "open_lead_scores.parquet in the run folder).</p>")
         elif m.open_scores is not None:
             parts.append("<p>No open leads: scoring of open leads is not applicable.</p>")
-    parts.append(_fit_block(f"Time to convert, Cox model ({m.scoring_transition})", m.time_to_convert,
+    parts.append(_fit_block(f"Time to convert, Cox model ({transition_label(m.scoring_transition)})", m.time_to_convert,
                             _COX_COLUMNS))
     parts.append('<p class="muted">Odds and hazard ratios compare each level with the reference level, holding '
                  "the other columns fixed. They describe associations in this data.</p></div>")
