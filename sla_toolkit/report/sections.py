@@ -239,6 +239,11 @@ def _money_ci(value: float, low: float, high: float) -> str:
     return f"{money(value)} ({money(low)}–{money(high)})"
 
 
+def _pct_with_interval(values, lows, highs) -> list[str]:
+    """``47.2% (42.3%–52.1%)`` per row; "—" where there is no estimate."""
+    return ["—" if pd.isna(v) else f"{pct(v)} ({pct(lo)}–{pct(hi)})" for v, lo, hi in zip(values, lows, highs)]
+
+
 def _rate_text(table: pd.DataFrame, prefix: str) -> list[str]:
     return [("–" if pd.isna(r) else f"{pct(r)} ({pct(lo)}–{pct(hi)}; n = {int(n):,})")
             for r, lo, hi, n in zip(table[f"{prefix}_rate"], table[f"{prefix}_low"], table[f"{prefix}_high"],
@@ -358,8 +363,7 @@ def follow_up_block(result) -> str:
         team = f.by_team
         text += "<h4>By team</h4>" + frame_html(pd.DataFrame({
             "team": team["team"], "within the promise": team["within"], "leads": team["n"],
-            "share within (95% CI)": [f"{pct(e)} ({pct(lo)}–{pct(hi)})" for e, lo, hi in
-                                      zip(team["share"], team["low"], team["high"])],
+            "share within (95% CI)": _pct_with_interval(team["share"], team["low"], team["high"]),
             "enough leads": team["sufficient"]}))
     a = f.association
     if a is not None and not math.isnan(a.difference):
@@ -368,8 +372,7 @@ def follow_up_block(result) -> str:
                  "an association</h4>"
                  + frame_html(pd.DataFrame({
                      "response": rows["response"], "leads": rows["n"], "converted": rows["converted"],
-                     "rate (95% CI)": [f"{pct(e)} ({pct(lo)}–{pct(hi)})" for e, lo, hi in
-                                       zip(rows["rate"], rows["low"], rows["high"])]}))
+                     "rate (95% CI)": _pct_with_interval(rows["rate"], rows["low"], rows["high"])}))
                  + f'<p class="muted">Answered within the promise minus late or never: {points(a.difference)} '
                    f"({'p ' if format_p(a.p_value).startswith('<') else 'p = '}{format_p(a.p_value)}).</p>")
     return text + "</div>"
