@@ -22,6 +22,7 @@ from scipy.stats import norm
 from .outcomes import transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
+from .stats import wilson_interval
 from .types import transition_name
 
 OVERDISPERSION_WARNING = 1.5
@@ -56,14 +57,12 @@ def cluster_rate(converted: np.ndarray, clusters: np.ndarray, confidence: float 
     With fewer than :data:`MIN_CLUSTERS` clusters, or no conversions (or only conversions), the
     robust interval and the dispersion are NaN: a sandwich from so few clusters is not trustworthy.
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     converted = np.asarray(converted, bool)
     n, k = len(converted), int(converted.sum())
     counts = pd.DataFrame({"y": converted, "c": np.asarray(clusters)}).groupby("c", observed=True)["y"] \
         .agg(["sum", "count"])
-    rate = k / n if n else float("nan")
-    low, high = proportion_confint(k, n, alpha=1 - confidence, method="wilson") if n else (np.nan, np.nan)
+    naive = wilson_interval(k, n, confidence)
+    rate, low, high = (naive.estimate, naive.low, naive.high) if n else (np.nan, np.nan, np.nan)
     result = ClusterRate(n, k, len(counts), rate, float(low), float(high))
     if len(counts) < MIN_CLUSTERS or k in (0, n):
         return result
