@@ -125,17 +125,14 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _pace(args: argparse.Namespace) -> int:
+    from ..history.pacing_ledger import PacingLedger
+    from ..history.recording import warn_on_stderr
     from ..pacing_run import run_pacing
 
-    from ..history import History
-    from ..history.recording import warn_on_stderr
-    from ..history.trend import record_pacing
-
-    history = History.at(args.out, args.history_env)   # bad ledger settings are refused before the run
+    ledger = PacingLedger.at(args.out, args.history_env)   # bad ledger settings are refused before the run
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
-    with history:
-        record_pacing(history, run, warn_on_stderr)
+    ledger.record(run, warn_on_stderr)
     if getattr(args, "notify", None):
         from ..notify.hooks import pacing_notice
 
