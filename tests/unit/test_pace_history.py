@@ -22,10 +22,7 @@ def test_each_pace_run_is_a_completed_pacing_entry_with_its_projection(tmp_path)
 
 
 # -- a local ledger is written without SQLAlchemy, exactly as History writes it ------------------------------
-import json  # noqa: E402
 import sqlite3  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -108,25 +105,3 @@ def test_a_ledger_of_another_schema_version_goes_through_history(pace_run, tmp_p
     ledger.record(pace_run, warnings.append)
     assert ledger.history is not None and len(warnings) == 1
     assert "schema version 99, newer than this sla_toolkit understands" in warnings[0]
-
-
-def test_the_cli_and_a_daily_pace_import_no_heavy_library(tmp_path):
-    """The floor of every command: `import sla_toolkit.cli` imports none of the heavy libraries, and a `pace`
-    on a clean file with an existing local ledger needs neither SQLAlchemy nor pandera."""
-    _ledger(tmp_path)
-    sample = example_paths()
-    code = f"""
-import json, sys
-heavy = ("pandas", "sqlalchemy", "pandera", "scipy", "statsmodels", "sklearn", "matplotlib", "nbformat",
-         "papermill", "nbconvert")
-from sla_toolkit import cli
-at_import = [m for m in heavy if m in sys.modules]
-code = cli.main(["pace", "--sla", {str(sample.sla)!r}, "--source", {str(sample.source)!r}, "--as-of", "2025-03-10",
-                 "--out", {str(tmp_path)!r}])
-print(json.dumps({{"code": code, "at_import": at_import, "after_pace": [m for m in heavy if m in sys.modules]}}))
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures == {"code": 0, "at_import": [], "after_pace": ["pandas"]}
-    with History.at(tmp_path) as history:
-        assert list(history.list_runs()["kind"]) == ["pacing"]
