@@ -113,7 +113,7 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
     cluster and the sandwich would be far too small; the model-based standard error is then scaled by the
     square root of the overdispersion (Pearson chi-square / df of the cluster patterns, quasi-binomial).
     """
-    import statsmodels.api as sm
+    import statsmodels.genmod.api as sm   # GLM and families only: statsmodels.api imports all of statsmodels (~1 s)
     from scipy.stats import norm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 

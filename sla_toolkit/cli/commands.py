@@ -227,13 +227,13 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ..datasets import example_paths
+    from ..bundled import sample_folder   # not sla_toolkit.datasets: its generators import scipy (~1 s)
 
-    paths = example_paths()
-    print(f"demo: bundled sample campaign in {paths.folder}")
-    _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None, quarantine=None,
-                                 by=None))
-    return _run(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, out=args.out, cycle_id=None,
+    folder = sample_folder()
+    sla, source = folder / "sla.yaml", folder / "source.yaml"
+    print(f"demo: bundled sample campaign in {folder}")
+    _validate(argparse.Namespace(sla=sla, source=source, as_of=None, file=None, quarantine=None, by=None))
+    return _run(argparse.Namespace(sla=sla, source=source, as_of=None, out=args.out, cycle_id=None,
                                    parameter=None, parameters_file=None, timeout=args.timeout, fail_on_miss=False,
                                    history_env=args.history_env))
 
