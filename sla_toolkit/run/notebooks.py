@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import sys
+import threading
 import time
 import traceback
 from contextlib import ExitStack
@@ -18,7 +19,7 @@ import nbformat
 
 from ..errors import ParameterError, RunError
 from ..parameters import _raise_problems, _read_notebook, inspect_parameters, parameter_problems, validate_parameters
-from ..report.export import export_html
+from ..report.export import export_html, prepare_export
 from ..report.failure import FailureSummary, with_failed_cell, write_failure_report
 from .folder import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
 from .kernel import KERNEL_NAME, WarmKernel, kernel_manager_logging_to, shared_kernel
@@ -225,6 +226,14 @@ def _validate_plan(plan: RunPlan) -> dict[str, dict[str, Any]]:
     return normalised
 
 
+def _prepare_export() -> None:
+    """Background thread while the notebooks run (this process only waits for the kernel meanwhile)."""
+    try:
+        prepare_export()
+    except Exception:  # noqa: BLE001 - the export itself will raise whatever this hit, with its context
+        pass
+
+
 def _record_failure(folder: RunFolder, log: RunLog, plan: RunPlan, step: str, exc: BaseException) -> Path:
     """Write the failure report and run.log line, then move the folder aside; return where it went."""
     if isinstance(exc, NotebookRunError):
@@ -289,6 +298,7 @@ def run_notebooks(plan: RunPlan, kernel: WarmKernel | None = None) -> RunOutcome
                 step = "check inputs"
                 check("between the read and the notebooks")
             step = f"execute {plan.notebooks[0].name}"
+            threading.Thread(target=_prepare_export, name="prepare-export", daemon=True).start()
             with ExitStack() as kernel_scope:
                 with log.timed("start kernel", durations):
                     manager = kernel_scope.enter_context(
