@@ -3,7 +3,7 @@
 One subprocess (a fresh interpreter, as a user's) checks, in order: ``import sla_toolkit.cli`` imports
 no heavy library; ``pace`` on the sample (a clean file, a local ledger that exists) adds pandas only,
 neither SQLAlchemy nor pandera; the modules the two notebooks import, and those a computed result
-needs when it is unpickled in the kernel, import neither scipy, statsmodels, scikit-learn nor SQLAlchemy.
+needs when it is unpickled in the kernel (``sla_toolkit.report.warm``'s list), import neither scipy, statsmodels, scikit-learn nor SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import sys
 
 from sla_toolkit.datasets import example_paths
 from sla_toolkit.history import History, ensure_schema
+from sla_toolkit.report.warm import NOTEBOOK_MODULES
 
 HEAVY = ("pandas", "sqlalchemy", "pandera", "scipy", "statsmodels", "sklearn", "matplotlib", "nbformat",
          "papermill", "nbconvert")
-NOTEBOOK_MODULES = ("sla_toolkit.history.trend", "sla_toolkit.report.figures", "sla_toolkit.report.layout",
-                    "sla_toolkit.report.sections", "sla_toolkit.snapshot", "sla_toolkit.pipeline",
-                    "sla_toolkit.pacing_run", "sla_toolkit.models.suite")
+KERNEL_MODULES = (*NOTEBOOK_MODULES, "sla_toolkit.pacing_run", "sla_toolkit.models.suite")
 
 
 def test_cli_pace_and_kernel_imports_stay_light(tmp_path):
@@ -35,7 +34,7 @@ from sla_toolkit import cli
 at_import = loaded()
 code = cli.main({pace!r})
 after_pace = loaded()
-for name in {NOTEBOOK_MODULES!r}:
+for name in {KERNEL_MODULES!r}:
     importlib.import_module(name)
 print(json.dumps({{"code": code, "at_import": at_import, "after_pace": after_pace, "kernel": loaded()}}))
 """
