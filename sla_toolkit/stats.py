@@ -135,12 +135,20 @@ def loglog_bounds(probability, standard_error, confidence: float = 0.95):
         return np.exp(-np.exp(theta + z * theta_se)), np.exp(-np.exp(theta - z * theta_se)), usable
 
 
+def ascending(values) -> np.ndarray:
+    """``values`` as a float array in ascending order, sorted only when it is not already (fits keep theirs sorted)."""
+    values = np.asarray(values, dtype=float)
+    if values.size > 1 and not bool((values[1:] >= values[:-1]).all()):
+        return np.sort(values)
+    return values
+
+
 def conversion_curve_frame(times, conversion, bounds, standard_error, durations,
                            confidence: float = 0.95) -> pd.DataFrame:
     """A conversion curve read at ``times``: ``bounds`` is ``(low, high, usable)`` of the conversion; where not
     usable, the Wilson interval of the leads still at risk (``durations`` at or beyond the time) stands in."""
     low, high, usable = bounds
-    sorted_time = np.sort(np.asarray(durations, dtype=float))
+    sorted_time = ascending(durations)
     at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
     fallback_low, fallback_high = wilson_bounds(np.round(conversion * at_risk), at_risk, confidence)
     return pd.DataFrame({"time_days": times, "conversion": conversion, "low": np.where(usable, low, fallback_low),
