@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -98,8 +100,18 @@ def _fit_cif(duration: np.ndarray, status: np.ndarray) -> CumIncidenceRight | No
         return CumIncidenceRight(duration[order], status[order])
 
 
+_WIN_ARRAYS: "weakref.WeakKeyDictionary[CumIncidenceRight, tuple[np.ndarray, np.ndarray]]" = \
+    weakref.WeakKeyDictionary()
+
+
 def _win_arrays(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
-    """The CIF of winning and its standard error at ``fit.times`` (zeros when nobody won)."""
+    """The CIF of winning and its standard error at ``fit.times`` (zeros when nobody won), once per fit."""
+    if fit not in _WIN_ARRAYS:
+        _WIN_ARRAYS[fit] = _compute_win_arrays(fit)
+    return _WIN_ARRAYS[fit]
+
+
+def _compute_win_arrays(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
     if len(fit.cinc) < WON:   # no event of any kind: statsmodels returns no curve
         return np.zeros(len(fit.times)), np.zeros(len(fit.times))
     cif, se = np.asarray(fit.cinc[WON - 1], dtype=float), np.asarray(fit.cinc_se[WON - 1], dtype=float)
@@ -175,10 +187,12 @@ def cif_conditional_median(fit: CumIncidenceRight | None, window: float,
         return nothing
     p = within / 2
     curve = cif_conversion_at(fit, fit.times, confidence)
-    reached = curve.loc[curve["conversion"] >= p, "time_days"]
-    covered_high = curve.loc[curve["high"] >= p, "time_days"]
-    covered_low = curve.loc[curve["low"] > p, "time_days"]
-    median = float(reached.iloc[0]) if len(reached) else float("nan")
-    low = float(covered_high.iloc[0]) if len(covered_high) else float("nan")
-    high = float(covered_low.iloc[0]) if len(covered_low) else float("inf")
-    return median, low, high
+    time = curve["time_days"].to_numpy(float)
+
+    def first_time(where: np.ndarray, otherwise: float) -> float:
+        hits = np.flatnonzero(where)
+        return float(time[hits[0]]) if hits.size else otherwise
+
+    return (first_time(curve["conversion"].to_numpy(float) >= p, float("nan")),
+            first_time(curve["high"].to_numpy(float) >= p, float("nan")),
+            first_time(curve["low"].to_numpy(float) > p, float("inf")))

@@ -150,8 +150,12 @@ def conversion_curve_frame(times, conversion, bounds, standard_error, durations,
     low, high, usable = bounds
     sorted_time = ascending(durations)
     at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
-    fallback_low, fallback_high = wilson_bounds(np.round(conversion * at_risk), at_risk, confidence)
-    return pd.DataFrame({"time_days": times, "conversion": conversion, "low": np.where(usable, low, fallback_low),
-                         "high": np.where(usable, high, fallback_high), "standard_error": standard_error,
-                         "at_risk": at_risk})
+    low, high = np.array(low, dtype=float), np.array(high, dtype=float)
+    unusable = ~np.broadcast_to(np.asarray(usable, dtype=bool), low.shape)
+    if unusable.any():   # the Wilson interval only where it stands in
+        at = np.broadcast_to(np.asarray(conversion, dtype=float), low.shape)[unusable]
+        low[unusable], high[unusable] = wilson_bounds(np.round(at * at_risk[unusable]), at_risk[unusable],
+                                                      confidence)
+    return pd.DataFrame({"time_days": times, "conversion": conversion, "low": low, "high": high,
+                         "standard_error": standard_error, "at_risk": at_risk})
 
