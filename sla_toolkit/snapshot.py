@@ -12,7 +12,9 @@ fingerprinted again; a file that changed in between fails the run (exit code 1) 
 
 The snapshot is a pickle written by this process into its own run folder and read back by the
 kernels it starts: it is never a file a user hands over (``load_snapshot`` refuses files without
-the toolkit's header).
+the toolkit's header). It holds what the notebooks show, not per-lead rows: the lead table is left
+out, and so are the open leads' scores (the report shows their count and sum; the rows are in
+``open_lead_scores.parquet`` beside it), which made it tens of MB at a million leads.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ import os
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import pandas as pd
 
 from .errors import RunError, SourceError
 
@@ -119,10 +123,51 @@ class CycleSnapshot:
         return PacingRun(r.spec, r.as_of, r.pacing, r.quality, r.scope_note)
 
 
-def snapshot_bytes(result: CycleResult, inputs: tuple[InputFingerprint, ...]) -> bytes:
-    """The snapshot file's content (the lead table itself is left out: every figure is already computed)."""
+@dataclass(frozen=True)
+class OpenScoresSummary:
+    """The open leads' scores as the report shows them, in place of one row per lead.
+
+    ``summary`` is the scores' ``to_dict()`` (count, expected conversions, the Parquet file's name), so
+    the snapshot's result gives the same ``results.json`` as the full one.
+    """
+
+    title = "Open leads: probability of converting within the window"
+    summary: Mapping[str, Any]
+    expected_conversions: float
+
+    @classmethod
+    def of(cls, scores) -> OpenScoresSummary:
+        return cls(dict(scores.to_dict()), float(scores.expected_conversions))
+
+    @property
+    def n_open_leads(self) -> int:
+        return int(self.summary["n_open_leads"])
+
+    def to_dict(self) -> dict:
+        return dict(self.summary)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        from .report.sanitize import frame_html
+
+        return f"<h4>{self.title}</h4>" + frame_html(self.to_frame(), index=False)
+
+
+def slim_result(result: CycleResult) -> CycleResult:
+    """``result`` without per-lead rows: an empty lead table, the open leads' scores as a summary."""
     slim = replace(result, data=replace(result.data, leads=result.data.leads.iloc[:0]))
-    return _MAGIC + pickle.dumps(CycleSnapshot(slim, inputs), protocol=pickle.HIGHEST_PROTOCOL)
+    models = getattr(result, "models", None)
+    scores = getattr(models, "open_scores", None)
+    if scores is not None and not isinstance(scores, OpenScoresSummary):
+        slim = replace(slim, models=replace(models, open_scores=OpenScoresSummary.of(scores)))
+    return slim
+
+
+def snapshot_bytes(result: CycleResult, inputs: tuple[InputFingerprint, ...]) -> bytes:
+    """The snapshot file's content: :func:`slim_result` (every figure is already computed) and the inputs."""
+    return _MAGIC + pickle.dumps(CycleSnapshot(slim_result(result), inputs), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def save_snapshot(result: CycleResult, inputs: tuple[InputFingerprint, ...], path: str | Path) -> Path:

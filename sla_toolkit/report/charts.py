@@ -7,8 +7,10 @@ so the notebook, ``CycleResult._repr_html_`` and the exported report show the sa
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -47,10 +49,28 @@ def _count(value: float) -> str:
 
 # -- burn-up -------------------------------------------------------------------------------------------------
 
+_BURN_UP_DRAWN: dict[bytes, str] = {}   # the two notebooks of a run show the same pacing: draw it once
+
+
 def burn_up_chart(pacing) -> str:
-    """Cumulative customers against the target, with the simulated fan from today to the deadline."""
+    """Cumulative customers against the target, with the simulated fan from today to the deadline.
+
+    The chart of a pacing equal to one already drawn in this process (pickled the same) is reused.
+    """
     if not pacing.cumulative or not pacing.fan or pacing.status.value == "NOT_APPLICABLE":
         return ""
+    try:
+        key = hashlib.sha256(pickle.dumps(pacing, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return _burn_up(pacing)
+    if key not in _BURN_UP_DRAWN:
+        if len(_BURN_UP_DRAWN) >= 8:
+            _BURN_UP_DRAWN.clear()
+        _BURN_UP_DRAWN[key] = _burn_up(pacing)
+    return _BURN_UP_DRAWN[key]
+
+
+def _burn_up(pacing) -> str:
     days = pd.to_datetime([d for d, _ in pacing.cumulative])
     counts = np.array([c for _, c in pacing.cumulative], dtype=float)
     today, deadline = days[-1], pacing.deadline.normalize() - pd.Timedelta(days=1)

@@ -12,6 +12,7 @@ cell wrote to stderr (library warnings may name server paths; they stay in the e
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import jinja2
@@ -57,7 +58,15 @@ class OfflineReportError(RunError):
     """The rendered report would load something from the network."""
 
 
+_EXPORTER: dict = {}
+_EXPORTER_LOCK = threading.Lock()   # one render at a time: the exporter is reused
+
+
 def _exporter():
+    """The report's exporter, made once per process (nbconvert's import and the template's compilation
+    cost about a second); call it with ``_EXPORTER_LOCK`` held."""
+    if "html" in _EXPORTER:
+        return _EXPORTER["html"]
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -76,7 +85,16 @@ def _exporter():
         TagRemovePreprocessor(remove_cell_tags=set(REMOVED_CELL_TAGS),
                               remove_all_outputs_tags=set(REMOVED_OUTPUT_TAGS)),
         enabled=True)
+    _EXPORTER["html"] = exporter
     return exporter
+
+
+def prepare_export() -> None:
+    """Import nbconvert and compile the report's template now, rendering a one-cell page (``sla-toolkit run``
+    calls it in a background thread while the notebooks execute, so the export itself only renders)."""
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": "<p>warm-up</p>", "text/plain": "warm-up"})])
+    render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# warm-up"), cell]), "warm-up")
 
 
 def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
@@ -87,7 +105,8 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream"
                                                             and o.get("name") == "stderr")]
-    page, _ = _exporter().from_notebook_node(notebook, resources={"metadata": {"name": str(title)}})
+    with _EXPORTER_LOCK:
+        page, _ = _exporter().from_notebook_node(notebook, resources={"metadata": {"name": str(title)}})
     return with_contents(page)
 
 

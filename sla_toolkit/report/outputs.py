@@ -26,10 +26,10 @@ def output_files(result, results: dict | None = None) -> dict[str, bytes]:
     files = {"results.json": results_bytes(results if results is not None else result.to_dict()),
              "next_sla.yaml": result.proposal.yaml_text.encode("utf-8"),
              "quarantine.csv": quarantine.getvalue().encode("utf-8")}
-    scores = getattr(result.models, "open_scores", None)
-    if scores is not None and len(scores.scores):
+    rows = getattr(getattr(result.models, "open_scores", None), "scores", None)   # a snapshot's summary has none
+    if rows is not None and len(rows):
         buffer = io.BytesIO()
-        scores.scores.to_parquet(buffer, index=False)
+        rows.to_parquet(buffer, index=False)
         files[OPEN_SCORES_FILE] = buffer.getvalue()
     return files
 

@@ -417,11 +417,12 @@ def models_block(result) -> str:
         if getattr(scoring, "sampled_from", 0):
             sample_note = next((n for n in scoring.notes if "stratified random sample" in n), "")
             parts.append(f"<p>Sample: {esc(sample_note)}.</p>")
-        if m.open_scores is not None and len(m.open_scores.scores):
-            parts.append(f"<p>{len(m.open_scores.scores):,} open leads; expected to convert within the window: "
+        n_open = None if m.open_scores is None else m.open_scores.to_dict()["n_open_leads"]   # rows or a summary
+        if n_open:
+            parts.append(f"<p>{n_open:,} open leads; expected to convert within the window: "
                          f"{m.open_scores.expected_conversions:,.1f} (each lead's score: "
                          "open_lead_scores.parquet in the run folder).</p>")
-        elif m.open_scores is not None:
+        elif n_open is not None:
             parts.append("<p>No open leads: scoring of open leads is not applicable.</p>")
     parts.append(_fit_block(f"Time to convert, Cox model ({transition_label(m.scoring_transition)})", m.time_to_convert,
                             _COX_COLUMNS))

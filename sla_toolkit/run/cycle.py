@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..bundled import notebook_path
 from ..history import History, recorded_run
@@ -26,6 +26,7 @@ from ..io import load_leads
 from ..io.gate import enforce_quarantine_share
 from ..io.mapping import load_mapping
 from ..parameters import _raise_problems, inspect_parameters, parse_cli_parameters, read_parameters_file
+from .kernel import WarmKernel
 from .notebooks import RunOutcome, RunPlan, run_notebooks
 from ..snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
@@ -77,11 +78,13 @@ def _phase(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = time.perf_counter() - started
 
 
-def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) -> PreparedRun:
+def prepare_cycle_run(request: CycleRunRequest, history: History | None = None,
+                      on_input_read: Callable[[], None] | None = None) -> PreparedRun:
     """Validate everything, read the input once, compute the cycle once; return the run plan.
 
     With a ``history``, the past cycles of this SLA are read from the ledger once and handed to the report
-    notebook (``past_cycles_json``) for its "since last cycle" section.
+    notebook (``past_cycles_json``) for its "since last cycle" section. ``on_input_read`` is called once
+    the input has been read and validated, before the cycle is computed (the run starts its kernel there).
 
     Raises
     ------
@@ -109,6 +112,8 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None) 
         enforce_quarantine_share(data)
     with _phase("fingerprint inputs", timings):
         check_unchanged(inputs, "while the run was reading it")
+    if on_input_read is not None:
+        on_input_read()
     as_of, cycle_id = request.as_of or None, request.cycle_id or None
     result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
                      timings=timings)
@@ -150,19 +155,23 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     """Plan, run and record the run in history (started, then completed or failed; see history.recording).
 
     Once the cycle's lock is held, earlier runs of the cycle that died still ``started`` are repaired
-    (:func:`sla_toolkit.history.repair.repair_cycle`).
+    (:func:`sla_toolkit.history.repair.repair_cycle`). The notebooks' kernel starts as soon as the input is
+    read and valid and warms up while the cycle is computed (:class:`~sla_toolkit.run.kernel.WarmKernel`);
+    it is shut down however the run ends.
     """
     history = History.at(request.out, request.history_env) if request.record_history else None
+    kernel = WarmKernel()
     try:
-        prepared = prepare_cycle_run(request, history)
+        prepared = prepare_cycle_run(request, history, on_input_read=kernel.start)
         plan = prepared.plan
         with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug,
                           run_dir=plan.target) as recording:
             if history is not None and recording.run_id is not None:
                 plan = dataclasses.replace(plan, history_run_id=recording.run_id,
                                            on_locked=partial(_repair_ledger, history, recording.run_id))
-            return _run_and_record(dataclasses.replace(prepared, plan=plan), recording)
+            return _run_and_record(dataclasses.replace(prepared, plan=plan), recording, kernel)
     finally:
+        kernel.shutdown()
         if history is not None:
             history.close()
 
@@ -174,14 +183,14 @@ def _repair_ledger(history: History, own_run_id: str, target: Path) -> list[str]
         return [f"ledger: earlier runs of this cycle could not be checked: {type(exc).__name__}: {exc}"]
 
 
-def _run_and_record(prepared: PreparedRun, recording: RunRecording) -> RunOutcome:
+def _run_and_record(prepared: PreparedRun, recording: RunRecording, kernel: WarmKernel | None = None) -> RunOutcome:
     """Run the plan; record it completed, also when SIGTERM arrives after its report was committed."""
     def completed(run_dir: Path) -> None:
         with deferred_termination():
             recording.completed(run_dir, results=prepared.results, inputs=prepared.inputs)
 
     try:
-        outcome = run_notebooks(prepared.plan)
+        outcome = run_notebooks(prepared.plan, kernel)
     except Terminated as exc:
         if exc.committed_dir is not None:
             completed(exc.committed_dir)

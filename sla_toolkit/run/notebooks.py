@@ -6,28 +6,27 @@ import dataclasses
 import json
 import math
 import sys
+import threading
 import time
 import traceback
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import nbformat
 
 from ..errors import ParameterError, RunError
 from ..parameters import _raise_problems, _read_notebook, inspect_parameters, parameter_problems, validate_parameters
-from ..report.export import export_html
+from ..report.export import export_html, prepare_export
 from ..report.failure import FailureSummary, with_failed_cell, write_failure_report
 from .folder import LOG_FILE, REPORT_FILE, RunFolder, RunLog, check_path_component
+from .kernel import KERNEL_NAME, WarmKernel, kernel_manager_logging_to, shared_kernel
 from ..termination import fault_point
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRunError", "RunOutcome", "RunPlan", "cell_progress",
            "execute_notebook", "run_notebooks"]
-
-KERNEL_NAME = "python3"
-
 
 class NotebookRunError(RunError):
     """A notebook failed while executing (cell error, timeout, dead kernel); exit code 1.
@@ -45,41 +44,6 @@ class NotebookRunError(RunError):
 
 
 # -- execution ------------------------------------------------------------------------------------------
-def _kernel_manager_logging_to(log_path: Path) -> type:
-    """A kernel manager whose kernel appends its own stderr (ipykernel's start-up and shut-down
-    messages) to the run's ``run.log`` beside the executed notebook, instead of the user's terminal."""
-    from jupyter_client import AsyncKernelManager
-
-    class KernelLogManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            with open(log_path, "ab") as sink:   # the kernel process keeps its own copy of the handle
-                kw["stderr"] = sink
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return KernelLogManager
-
-
-@contextmanager
-def shared_kernel(cwd: Path, log_path: Path) -> Iterator[Any]:
-    """One ``python3`` kernel for every notebook of a run, shut down at the end, also on failure.
-
-    Starting a kernel and importing the report stack costs seconds; the notebooks of one run render
-    the same snapshot, so the second reuses what the first imported. The kernel's stderr goes to
-    ``log_path`` (``run.log``).
-    """
-    from jupyter_core.utils import run_sync
-
-    manager = _kernel_manager_logging_to(log_path)(kernel_name=KERNEL_NAME)
-    run_sync(manager.start_kernel)(cwd=str(cwd))
-    try:
-        yield manager
-    finally:
-        try:
-            run_sync(manager.shutdown_kernel)(now=True)
-        except RuntimeError:   # already dead (a failed notebook killed it)
-            pass
-
-
 def cell_progress(stream: TextIO | None = None) -> dict | bool:
     """papermill's progress bar as one line, ``cell n of m``, redrawn in place; off unless ``stream``
     (standard output by default) is a terminal, so logs and pipes get no control characters."""
@@ -126,7 +90,7 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
     failure = FailureSummary(step="execute", error_name="", error_value="", notebook=output_path.stem,
                              notebook_path=str(input_path), executed_notebook=str(output_path))
     kernel_options = {"km": kernel} if kernel is not None else \
-        {"kernel_manager_class": _kernel_manager_logging_to(output_path.parent / LOG_FILE)}
+        {"kernel_manager_class": kernel_manager_logging_to(output_path.parent / LOG_FILE)}
     try:
         return papermill.execute_notebook(
             str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
@@ -262,6 +226,14 @@ def _validate_plan(plan: RunPlan) -> dict[str, dict[str, Any]]:
     return normalised
 
 
+def _prepare_export() -> None:
+    """Background thread while the notebooks run (this process only waits for the kernel meanwhile)."""
+    try:
+        prepare_export()
+    except Exception:  # noqa: BLE001 - the export itself will raise whatever this hit, with its context
+        pass
+
+
 def _record_failure(folder: RunFolder, log: RunLog, plan: RunPlan, step: str, exc: BaseException) -> Path:
     """Write the failure report and run.log line, then move the folder aside; return where it went."""
     if isinstance(exc, NotebookRunError):
@@ -294,8 +266,11 @@ def _run_error(exc: Exception, failure_dir: Path, context: str) -> RunError:
     return error
 
 
-def run_notebooks(plan: RunPlan) -> RunOutcome:
+def run_notebooks(plan: RunPlan, kernel: WarmKernel | None = None) -> RunOutcome:
     """Validate, execute every notebook, export ``report.html``, write extras and ``run.log``, commit.
+
+    ``kernel``: a started :class:`~sla_toolkit.run.kernel.WarmKernel` to run the notebooks in (moved into
+    the run folder and shut down after the last notebook); without one, a kernel starts in the run folder.
 
     On failure the partial folder becomes ``<cycle-id>.failed-<stamp>/`` with ``failure.md`` and
     ``failure.json``; any earlier good run of the cycle stays as it was. The error raised is a
@@ -323,9 +298,12 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                 step = "check inputs"
                 check("between the read and the notebooks")
             step = f"execute {plan.notebooks[0].name}"
+            threading.Thread(target=_prepare_export, name="prepare-export", daemon=True).start()
             with ExitStack() as kernel_scope:
                 with log.timed("start kernel", durations):
-                    kernel = kernel_scope.enter_context(shared_kernel(folder.path, folder.path / LOG_FILE))
+                    manager = kernel_scope.enter_context(
+                        kernel.adopted(folder.path, folder.path / LOG_FILE, plan.timeout_s)
+                        if kernel is not None and kernel.started else shared_kernel(folder.path, folder.path / LOG_FILE))
                 for number, job in enumerate(plan.notebooks, start=1):
                     step = f"execute {job.name}"
                     log.write(f"notebook {job.name}: start {job.path} "
@@ -339,7 +317,7 @@ def run_notebooks(plan: RunPlan) -> RunOutcome:
                     with log.timed(f"notebook {job.name}", durations):
                         execute_notebook(job.path, folder.path / f"{job.name}.ipynb", parameters[job.name],
                                          timeout_s=plan.timeout_s, cwd=folder.path, progress=plan.progress,
-                                         deadline=deadline, kernel=kernel)
+                                         deadline=deadline, kernel=manager)
                     if plan.progress:
                         print(f"[{number}/{len(plan.notebooks)}] {job.name} done in "
                               f"{durations.get(f'notebook {job.name}', float('nan')):.1f} s", file=sys.stderr,

@@ -69,7 +69,8 @@ def test_run_folder_holds_every_output(run):
 
 def test_results_json_matches_the_python_api(run, campaign):
     saved = json.loads((run["folder"] / "results.json").read_text())
-    api = run_cycle(campaign / "sla.yaml", campaign / "source.yaml").to_dict()
+    result = run_cycle(campaign / "sla.yaml", campaign / "source.yaml")
+    api = result.to_dict()
     assert saved["as_of"] == api["as_of"]
     assert saved["funnel"]["overall"] == api["funnel"]["overall"]
     assert saved["checks"] == api["checks"]
@@ -77,6 +78,15 @@ def test_results_json_matches_the_python_api(run, campaign):
     assert saved["pacing"]["probability"] == api["pacing"]["probability"]
     assert [f["sentence"] for f in saved["findings"]["items"]] == [f["sentence"] for f in api["findings"]["items"]]
     assert saved["next_cycle"]["yaml"] == api["next_cycle"]["yaml"]
+    # the open leads' scores are in the Parquet file, not in the snapshot the report was drawn from; the
+    # report states their count and expected conversions as computed from every row
+    from sla_toolkit.snapshot import OpenScoresSummary, load_snapshot
+
+    scores = result.models.open_scores
+    assert len(pd.read_parquet(run["folder"] / "open_lead_scores.parquet")) == len(scores.scores) > 0
+    assert isinstance(load_snapshot(run["folder"] / "cycle.snapshot.pkl").result.models.open_scores, OpenScoresSummary)
+    assert (f"{len(scores.scores):,} open leads; expected to convert within the window: "
+            f"{scores.expected_conversions:,.1f}") in (run["folder"] / "report.html").read_text()
 
 
 def test_clustered_rates_leaks_and_levers_reach_results_json_and_the_report(run):

@@ -55,7 +55,8 @@ def main(argv: list[str], *, in_process: bool = False) -> int:
         if not in_process:
             return cli.main(argv)
         with mock.patch.object(runner, "execute_notebook", _execute_here), \
-                mock.patch.object(runner, "shared_kernel", lambda cwd, log_path: contextlib.nullcontext()):
+                mock.patch.object(runner, "shared_kernel", lambda cwd, log_path: contextlib.nullcontext()), \
+                mock.patch.object(runs.WarmKernel, "start", lambda self: None):
             return cli.main(argv)
 
 

@@ -109,3 +109,15 @@ def test_contents_link_every_section_heading():
     nav = out[out.index("<nav"):out.index("</nav>")]
     assert nav.count("<a ") == 2 and 'href="#Funnel">Funnel</a>' in nav
     assert with_contents("<main><p>no headings</p></main>") == "<main><p>no headings</p></main>"
+
+
+def test_burn_up_of_an_equal_pacing_is_drawn_once_and_a_different_one_again():
+    import pickle
+
+    result = pace(hand_leads(), make_spec(simulations=2000), AS_OF)
+    charts._BURN_UP_DRAWN.clear()
+    first = charts.burn_up_chart(result)
+    again = charts.burn_up_chart(pickle.loads(pickle.dumps(result)))   # the second notebook's own copy
+    assert again == first and len(charts._BURN_UP_DRAWN) == 1
+    other = pace(hand_leads(), make_spec(customers=9, simulations=2000), AS_OF)
+    assert charts.burn_up_chart(other) != first and len(charts._BURN_UP_DRAWN) == 2
