@@ -46,8 +46,10 @@ def creation_cohorts(created: pd.Series) -> tuple[pd.Series, str]:
         return pd.Series(NO_COHORT, index=created.index, dtype=object), ""
     span_weeks = (created.max() - created.min()) / pd.Timedelta(weeks=1)
     unit = "week" if span_weeks <= MAX_WEEKLY_COHORTS else "month"
-    period = created.dt.to_period("W" if unit == "week" else "M").astype(str)
-    return period.where(created.notna(), NO_COHORT).astype(object), f"creation {unit}"
+    # formatted once per distinct period, not per lead
+    codes, periods = pd.factorize(created.dt.to_period("W" if unit == "week" else "M"), use_na_sentinel=True)
+    names = np.array([str(p) for p in periods] + [NO_COHORT], dtype=object)
+    return pd.Series(names[codes], index=created.index, dtype=object), f"creation {unit}"
 
 
 def adjusted_level_effects(frame: pd.DataFrame, column: str, levels: list[str], others: list[str],
@@ -113,7 +115,8 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
     cluster and the sandwich would be far too small; the model-based standard error is then scaled by the
     square root of the overdispersion (Pearson chi-square / df of the cluster patterns, quasi-binomial).
     """
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
     from scipy.stats import norm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
@@ -133,7 +136,7 @@ def _fit_one(in_level: np.ndarray, base: pd.DataFrame, successes: np.ndarray, tr
                                                   len(np.unique(groups[~in_level]))) >= MIN_CLUSTERS_EACH_SIDE
             robust = dict(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}) if sandwich \
                 else {}
-            result = sm.GLM(endog, design.to_numpy(), family=sm.families.Binomial()).fit(**robust)
+            result = GLM(endog, design.to_numpy(), family=families.Binomial()).fit(**robust)
     except (PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
         return nan
     position = list(design.columns).index("level")

@@ -65,6 +65,25 @@ def level_labels(series: pd.Series) -> pd.Series:
     return pd.Series(names[codes], index=series.index, name=series.name, dtype=object)
 
 
+def level_categories(series: pd.Series) -> pd.Series:
+    """:func:`level_labels` as a categorical whose categories are the labels in sorted order.
+
+    Grouping, comparing and selecting then work on integer codes (the labels are formatted once per
+    level, not per row) and sort exactly as the text labels would.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    names = [str(u) for u in uniques] + [MISSING_LEVEL]
+    return _sorted_categorical(codes, names, series)
+
+
+def _sorted_categorical(codes: np.ndarray, names: list[str], like: pd.Series) -> pd.Series:
+    """Codes into ``names`` (-1: the last name) as a categorical Series with sorted, distinct categories."""
+    categories = sorted(set(names))
+    position = np.array([categories.index(name) for name in names], dtype=np.int64)
+    values = pd.Categorical.from_codes(position[codes], categories=categories)
+    return pd.Series(values, index=like.index, name=like.name)
+
+
 @dataclass(frozen=True)
 class BreakdownResult(ResultMixin):
     """Every level of every column and transition against the rest, one row each (see the module docstring)."""
@@ -138,11 +157,12 @@ def breakdowns(leads: pd.DataFrame, spec: SlaSpec, as_of, transitions: Sequence[
     present = [c for c in wanted if c in leads.columns]
     notes = [f"column {c!r} is not in the lead table: skipped" for c in wanted if c not in present]
     settings = spec.analysis
-    labels = {column: level_labels(leads[column]) for column in present}
+    labels = {column: level_categories(leads[column]) for column in present}
     cohorts, cohort_unit = creation_cohorts(leads["created_at"]) if "created_at" in leads else (
         pd.Series(NO_COHORT, index=leads.index, dtype=object), "")
+    cohorts = level_categories(cohorts)
     cluster = settings.cluster if settings.cluster in leads.columns else None
-    clusters = {CLUSTER_KEY: level_labels(leads[cluster])} if cluster else {}
+    clusters = {CLUSTER_KEY: level_categories(leads[cluster])} if cluster else {}
     if cluster:
         notes.append(f"intervals and p-values are cluster-robust by {cluster} (leads of one {cluster} are not "
                      "independent)")
@@ -221,7 +241,7 @@ def _compare_levels(labels: pd.Series, outcomes: pd.DataFrame, min_n: int, confi
     matured = outcomes["matured"].to_numpy(bool)[entered]
     converted = outcomes["converted"].to_numpy(bool)[entered]
     in_window = outcomes["converted_in_window"].to_numpy(bool)[entered]
-    codes, levels = pd.factorize(labels.to_numpy()[entered], sort=True)
+    codes, levels = pd.factorize(labels.array[entered], sort=True)
     size = len(levels)
 
     def count(mask: np.ndarray) -> np.ndarray:

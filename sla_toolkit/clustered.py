@@ -16,8 +16,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from scipy.stats import norm
 
 from .outcomes import transition_outcomes
 from .results import ResultMixin
@@ -57,6 +55,9 @@ def cluster_rate(converted: np.ndarray, clusters: np.ndarray, confidence: float 
     With fewer than :data:`MIN_CLUSTERS` clusters, or no conversions (or only conversions), the
     robust interval and the dispersion are NaN: a sandwich from so few clusters is not trustworthy.
     """
+    from scipy.special import expit   # deferred, as every scipy import: a report kernel never needs it
+    from scipy.stats import norm
+
     converted = np.asarray(converted, bool)
     n, k = len(converted), int(converted.sum())
     counts = pd.DataFrame({"y": converted, "c": np.asarray(clusters)}).groupby("c", observed=True)["y"] \
@@ -78,13 +79,14 @@ def cluster_rate(converted: np.ndarray, clusters: np.ndarray, confidence: float 
 
 def _intercept_fit(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]:
     """Cluster-robust standard error of the logit intercept, and Pearson chi-square / df, from cluster counts."""
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     endog = np.column_stack([successes, trials - successes])
     exog = np.ones((len(successes), 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = sm.GLM(endog, exog, family=sm.families.Binomial())
+        model = GLM(endog, exog, family=families.Binomial())
         plain = model.fit()
         robust = model.fit(cov_type="cluster", cov_kwds={"groups": np.arange(len(successes))})
     dispersion = float(plain.pearson_chi2 / plain.df_resid) if plain.df_resid > 0 else float("nan")

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from enum import Enum
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
 from .outcomes import lost_mask
 from .spec import SlaSpec
-from .stats import conversion_curve_frame, loglog_bounds
+from .memo import by_content
+from .stats import ascending, conversion_curve_frame, loglog_bounds
 from .types import stage_column
 
 CENSORED, WON, LOST = 0, 1, 2
@@ -74,21 +77,41 @@ def competing_outcomes(outcomes: pd.DataFrame, leads: pd.DataFrame, spec: SlaSpe
     return frame.loc[timed]
 
 
-def fit_cif(duration, status) -> CumIncidenceRight | None:
-    """statsmodels' Aalen–Johansen fit (status 1 won, 2 lost, 0 censored); None without durations."""
-    duration = np.asarray(duration, dtype=float)
-    status = np.asarray(status, dtype=int)
+def fit_cif(duration, status, *, remember: bool = True) -> CumIncidenceRight | None:
+    """statsmodels' Aalen–Johansen fit (status 1 won, 2 lost, 0 censored); None without durations.
+
+    With ``remember``, equal inputs return the same (read-only) fit: a cycle fits each transition's curve
+    on all its leads more than once. Fits that happen once (a channel's) pass ``remember=False``.
+    """
+    fit = _fit_cif if remember else _fit_cif.__wrapped__
+    return fit(np.asarray(duration, dtype=float), np.asarray(status, dtype=int))
+
+
+@by_content()
+def _fit_cif(duration: np.ndarray, status: np.ndarray) -> CumIncidenceRight | None:
     keep = np.isfinite(duration)
     if not keep.any():
         return None
     from statsmodels.duration.survfunc import CumIncidenceRight   # deferred: heavy, not needed to show results
 
+    duration, status = duration[keep], status[keep]
+    order = np.argsort(duration, kind="stable")   # the fit does not depend on row order; readers want it sorted
     with np.errstate(divide="ignore", invalid="ignore"):   # n = d at a last time: see win_standard_error
-        return CumIncidenceRight(duration[keep], status[keep])
+        return CumIncidenceRight(duration[order], status[order])
+
+
+_WIN_ARRAYS: "weakref.WeakKeyDictionary[CumIncidenceRight, tuple[np.ndarray, np.ndarray]]" = \
+    weakref.WeakKeyDictionary()
 
 
 def _win_arrays(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
-    """The CIF of winning and its standard error at ``fit.times`` (zeros when nobody won)."""
+    """The CIF of winning and its standard error at ``fit.times`` (zeros when nobody won), once per fit."""
+    if fit not in _WIN_ARRAYS:
+        _WIN_ARRAYS[fit] = _compute_win_arrays(fit)
+    return _WIN_ARRAYS[fit]
+
+
+def _compute_win_arrays(fit: CumIncidenceRight) -> tuple[np.ndarray, np.ndarray]:
     if len(fit.cinc) < WON:   # no event of any kind: statsmodels returns no curve
         return np.zeros(len(fit.times)), np.zeros(len(fit.times))
     cif, se = np.asarray(fit.cinc[WON - 1], dtype=float), np.asarray(fit.cinc_se[WON - 1], dtype=float)
@@ -109,7 +132,7 @@ def win_standard_error(fit: CumIncidenceRight, cif: np.ndarray) -> np.ndarray:
     status = np.asarray(fit.status)
     times = np.asarray(fit.times, dtype=float)
     position = np.searchsorted(times, time)
-    at_risk = time.size - np.searchsorted(np.sort(time), times, side="left")
+    at_risk = time.size - np.searchsorted(ascending(time), times, side="left")
     events = np.bincount(position, weights=(status > 0).astype(float), minlength=times.size)
     wins = np.bincount(position, weights=(status == WON).astype(float), minlength=times.size)
     all_cause = np.cumprod(1 - events / at_risk)
@@ -164,10 +187,12 @@ def cif_conditional_median(fit: CumIncidenceRight | None, window: float,
         return nothing
     p = within / 2
     curve = cif_conversion_at(fit, fit.times, confidence)
-    reached = curve.loc[curve["conversion"] >= p, "time_days"]
-    covered_high = curve.loc[curve["high"] >= p, "time_days"]
-    covered_low = curve.loc[curve["low"] > p, "time_days"]
-    median = float(reached.iloc[0]) if len(reached) else float("nan")
-    low = float(covered_high.iloc[0]) if len(covered_high) else float("nan")
-    high = float(covered_low.iloc[0]) if len(covered_low) else float("inf")
-    return median, low, high
+    time = curve["time_days"].to_numpy(float)
+
+    def first_time(where: np.ndarray, otherwise: float) -> float:
+        hits = np.flatnonzero(where)
+        return float(time[hits[0]]) if hits.size else otherwise
+
+    return (first_time(curve["conversion"].to_numpy(float) >= p, float("nan")),
+            first_time(curve["high"].to_numpy(float) >= p, float("nan")),
+            first_time(curve["low"].to_numpy(float) > p, float("inf")))

@@ -271,10 +271,8 @@ def _simulate(curve: KmEvents, waited, horizon, arrival_model: ArrivalModel, rem
         return out
     times, events, at_risk = _pooled_curve(curve, max(horizon.max(initial=0.0), remaining))
     factor = np.ones(len(waited)) if open_factor is None else np.asarray(open_factor, dtype=float)
-    keys, counts = np.unique(np.stack([np.searchsorted(times, waited, side="right"),
-                                       np.searchsorted(times, horizon, side="right"), np.round(factor, 3)]),
-                             axis=1, return_counts=True)
-    pairs, pair_factor = keys[:2].astype(int), keys[2]
+    pairs, pair_factor, counts = _open_lead_groups(np.searchsorted(times, waited, side="right"),
+                                                   np.searchsorted(times, horizon, side="right"), factor)
     arrival_index = np.searchsorted(times, arrival_horizon, side="right")
     for begin in range(0, sims, _CHUNK):
         size = min(_CHUNK, sims - begin)
@@ -290,6 +288,22 @@ def _simulate(curve: KmEvents, waited, horizon, arrival_model: ArrivalModel, rem
         out["new_conversion"][begin:begin + size] = p_new.mean(axis=1) if p_new.size else 0.0
         out["new"][begin:begin + size] = rng.binomial(arrived.astype(np.int64), p_new).sum(axis=1)
     return out
+
+
+def _open_lead_groups(start: np.ndarray, end: np.ndarray, factor: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open leads grouped by (curve index now, curve index at the horizon, factor to 3 decimals).
+
+    Returns the index pairs (2 × groups), each group's factor and its number of leads, in the order of
+    ``np.unique(..., axis=1)`` on the three rows, computed from one integer key per lead (a sort of
+    integers, not of rows).
+    """
+    levels, factor_code = np.unique(np.round(factor, 3), return_inverse=True)
+    span = int(max(start.max(initial=0), end.max(initial=0))) + 1
+    key = (start.astype(np.int64) * span + end) * levels.size + factor_code
+    unique_keys, counts = np.unique(key, return_counts=True)
+    rest, code = np.divmod(unique_keys, levels.size)
+    return np.stack(np.divmod(rest, span)).astype(int), levels[code], counts
 
 
 def _pooled_curve(curve: KmEvents, max_time: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

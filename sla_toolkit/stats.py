@@ -135,15 +135,27 @@ def loglog_bounds(probability, standard_error, confidence: float = 0.95):
         return np.exp(-np.exp(theta + z * theta_se)), np.exp(-np.exp(theta - z * theta_se)), usable
 
 
+def ascending(values) -> np.ndarray:
+    """``values`` as a float array in ascending order, sorted only when it is not already (fits keep theirs sorted)."""
+    values = np.asarray(values, dtype=float)
+    if values.size > 1 and not bool((values[1:] >= values[:-1]).all()):
+        return np.sort(values)
+    return values
+
+
 def conversion_curve_frame(times, conversion, bounds, standard_error, durations,
                            confidence: float = 0.95) -> pd.DataFrame:
     """A conversion curve read at ``times``: ``bounds`` is ``(low, high, usable)`` of the conversion; where not
     usable, the Wilson interval of the leads still at risk (``durations`` at or beyond the time) stands in."""
     low, high, usable = bounds
-    sorted_time = np.sort(np.asarray(durations, dtype=float))
+    sorted_time = ascending(durations)
     at_risk = sorted_time.size - np.searchsorted(sorted_time, times, side="left")
-    fallback_low, fallback_high = wilson_bounds(np.round(conversion * at_risk), at_risk, confidence)
-    return pd.DataFrame({"time_days": times, "conversion": conversion, "low": np.where(usable, low, fallback_low),
-                         "high": np.where(usable, high, fallback_high), "standard_error": standard_error,
-                         "at_risk": at_risk})
+    low, high = np.array(low, dtype=float), np.array(high, dtype=float)
+    unusable = ~np.broadcast_to(np.asarray(usable, dtype=bool), low.shape)
+    if unusable.any():   # the Wilson interval only where it stands in
+        at = np.broadcast_to(np.asarray(conversion, dtype=float), low.shape)[unusable]
+        low[unusable], high[unusable] = wilson_bounds(np.round(at * at_risk[unusable]), at_risk[unusable],
+                                                      confidence)
+    return pd.DataFrame({"time_days": times, "conversion": conversion, "low": low, "high": high,
+                         "standard_error": standard_error, "at_risk": at_risk})
 

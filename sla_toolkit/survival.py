@@ -38,6 +38,7 @@ from .incidence import (ProjectionMethod, cif_conditional_median, cif_conversion
 from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
+from .memo import by_content
 from .stats import RateEstimate, conversion_curve_frame, loglog_bounds, wilson_interval
 from .types import transition_name
 
@@ -151,15 +152,26 @@ class ConversionResult(ResultMixin):
         raise KeyError(f"transition {transition!r} not computed; have {[t.transition for t in self.transitions]}")
 
 
-def fit_km(duration, event) -> SurvfuncRight | None:
-    """statsmodels' Kaplan–Meier fit of time to convert (None when there are no durations)."""
-    duration = np.asarray(duration, dtype=float)
+def fit_km(duration, event, *, remember: bool = True) -> SurvfuncRight | None:
+    """statsmodels' Kaplan–Meier fit of time to convert (None when there are no durations).
+
+    With ``remember``, equal inputs return the same (read-only) fit: a cycle fits each transition's curve
+    on all its leads more than once. Fits that happen once (a channel's) pass ``remember=False``.
+    """
+    fit = _fit_km if remember else _fit_km.__wrapped__
+    return fit(np.asarray(duration, dtype=float), np.asarray(event, dtype=float))
+
+
+@by_content()
+def _fit_km(duration: np.ndarray, event: np.ndarray) -> SurvfuncRight | None:
     keep = np.isfinite(duration)
     if not keep.any():
         return None
     from statsmodels.duration.survfunc import SurvfuncRight   # deferred: heavy, not needed to show results
 
-    return SurvfuncRight(duration[keep], np.asarray(event, dtype=float)[keep])
+    duration, event = duration[keep], event[keep]
+    order = np.argsort(duration, kind="stable")   # the fit does not depend on row order; readers want it sorted
+    return SurvfuncRight(duration[order], event[order])
 
 
 def km_conversion_at(survival: SurvfuncRight, times, confidence: float = 0.95) -> pd.DataFrame:
@@ -345,7 +357,9 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
             decided = competing_outcomes(outcomes, view, spec, from_stage)
             outcomes = outcomes.assign(duration_days=decided["duration_days"], status=decided["status"])
         for group, mask in groups:
-            row, curve = _time_summary(outcomes.loc[mask], window, horizons_days, confidence, method)
+            # the curve on all leads is also the conversion rate's (remembered); a channel's is fitted once
+            row, curve = _time_summary(outcomes.loc[mask], window, horizons_days, confidence, method,
+                                       remember=group == "all")
             rows.append({"transition": name, "group": group, **row})
             curves.append(curve.assign(transition=name, group=group))
     summary = pd.DataFrame(rows)
@@ -357,12 +371,13 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
 
 
 def _time_summary(outcomes: pd.DataFrame, window: float, horizons, confidence: float,
-                  method: ProjectionMethod) -> tuple[dict, pd.DataFrame]:
+                  method: ProjectionMethod, remember: bool = True) -> tuple[dict, pd.DataFrame]:
     """One group's row; ``km_median_*`` and ``share_within_*`` come from the curve of ``method``."""
     duration = outcomes["duration_days"].to_numpy(float)
     event = outcomes["event"].to_numpy(bool)
     competing = method is ProjectionMethod.CUMULATIVE_INCIDENCE
-    survival = fit_cif(duration, outcomes["status"].to_numpy(int)) if competing else fit_km(duration, event)
+    survival = (fit_cif(duration, outcomes["status"].to_numpy(int), remember=remember) if competing
+                else fit_km(duration, event, remember=remember))
     converted_days = np.sort(duration[event])
     median, median_low, median_high = _median_with_interval(converted_days, confidence)
     row = {"n": int(duration.size), "events": int(event.sum()),

@@ -137,12 +137,12 @@ def _read_file(path: Path, source: FileSource, role: str, text_columns: Collecti
                           found=f"columns {list(frame.columns)}", fix="export the data again")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame[SOURCE_FILE] = path.name
-    frame[SOURCE_ROW] = list(rows)
+    frame[SOURCE_ROW] = np.arange(rows.start, rows.stop, dtype=np.int64)
     return frame
 
 
 def _read_csv(path: Path, source: FileSource, role: str,
-              text_columns: Collection[str]) -> tuple[pd.DataFrame, list[int]]:
+              text_columns: Collection[str]) -> tuple[pd.DataFrame, range]:
     head = path.read_bytes()[:_SNIFF_BYTES]
     if b"\x00" in head:
         raise SourceError(str(path), "this is a binary file, not CSV text (it contains NUL bytes)",
@@ -184,7 +184,7 @@ def _read_csv(path: Path, source: FileSource, role: str,
                               f"contains {shown}", found=f"header {header[:120]!r}",
                               fix=f"set {role}.delimiter: {shown} in source.yaml")
     # Line numbers in the file (header = line 1); exact when no field spans several lines.
-    return frame, list(range(2, len(frame) + 2))
+    return frame, range(2, len(frame) + 2)
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -36,12 +36,14 @@ class ModelSuite:
         }
 
 
-def scoring_transition(leads: pd.DataFrame, spec: SlaSpec, as_of) -> tuple[str, str]:
-    """Whole funnel when enough leads have matured for it, else the first step (young campaigns)."""
+def scoring_frame(leads: pd.DataFrame, spec: SlaSpec, as_of) -> tuple[tuple[str, str], pd.DataFrame]:
+    """The transition lead scoring models and its outcome frame: the whole funnel when enough leads
+    have matured for it, else the first step (young campaigns)."""
     whole = outcome_frame(leads, spec, as_of)
     if int(whole["matured"].sum()) >= spec.analysis.min_n:
-        return spec.funnel.first, spec.funnel.last
-    return spec.funnel.stages[0], spec.funnel.stages[1]
+        return (spec.funnel.first, spec.funnel.last), whole
+    first_step = spec.funnel.stages[0], spec.funnel.stages[1]
+    return first_step, outcome_frame(leads, spec, as_of, *first_step)
 
 
 def fit_models(leads: pd.DataFrame, spec: SlaSpec, as_of, *, enabled: bool = True) -> ModelSuite:
@@ -53,8 +55,7 @@ def fit_models(leads: pd.DataFrame, spec: SlaSpec, as_of, *, enabled: bool = Tru
     for a, b in zip(stages, stages[1:]):
         frame = outcome_frame(leads, spec, as_of, a, b)
         effects[transition_name(a, b)] = AdjustedEffects.from_spec(spec).fit(frame).result_
-    a, b = scoring_transition(leads, spec, as_of)
-    frame = outcome_frame(leads, spec, as_of, a, b)
+    (a, b), frame = scoring_frame(leads, spec, as_of)
     scorer = LeadScorer.from_spec(spec).fit(frame)
     open_scores = score_open_leads(scorer, frame) if scorer.result_.fitted else None
     cox = CoxTimeToConvert.from_spec(spec).fit(frame).result_
