@@ -16,8 +16,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from scipy.stats import norm
 
 from .outcomes import transition_outcomes
 from .results import ResultMixin
@@ -57,6 +55,9 @@ def cluster_rate(converted: np.ndarray, clusters: np.ndarray, confidence: float 
     With fewer than :data:`MIN_CLUSTERS` clusters, or no conversions (or only conversions), the
     robust interval and the dispersion are NaN: a sandwich from so few clusters is not trustworthy.
     """
+    from scipy.special import expit   # deferred, as every scipy import: a report kernel never needs it
+    from scipy.stats import norm
+
     converted = np.asarray(converted, bool)
     n, k = len(converted), int(converted.sum())
     counts = pd.DataFrame({"y": converted, "c": np.asarray(clusters)}).groupby("c", observed=True)["y"] \

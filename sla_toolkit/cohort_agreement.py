@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.survfunc import survdiff
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ def cohort_agreement(outcomes: pd.DataFrame, window_days: float, alpha: float) -
 
     Only leads that entered with a known duration take part; durations are censored at the window.
     """
+    from statsmodels.duration.survfunc import survdiff   # deferred: a report kernel never needs statsmodels
+
     timed = outcomes["entered"] & outcomes["duration_days"].notna()
     frame = outcomes.loc[timed]
     matured = frame["matured"].to_numpy(bool)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
 
 from .check_labels import format_count, format_number, format_p, plural
 from .findings.model import Confidence, Evidence, Finding, Findings
@@ -81,6 +80,7 @@ def no_gap(stage: str) -> CoverageGap:
 
 def coverage_gap(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> CoverageGap:
     """Look for a date before which conversions to the last stage are missing (see the module docstring)."""
+    from scipy.stats import poisson   # deferred, as every scipy import: a report kernel never needs it
     first, last = spec.funnel.first, spec.funnel.last
     if "created_at" not in leads or leads["created_at"].isna().all() or not has_timestamps(leads, last):
         return no_gap(last)

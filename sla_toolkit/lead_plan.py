@@ -27,7 +27,6 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
 
 from .outcomes import as_of_view, has_timestamps, transition_outcomes
 from .pacing import km_events
@@ -136,6 +135,8 @@ def plan_leads(customers: int, rate_draws: np.ndarray, confidence: float, basis:
 
 
 def _reach_probability(n: int, customers: int, draws: np.ndarray) -> float:
+    from scipy.stats import binom   # deferred, as every scipy import: a report kernel never needs it
+
     return float(binom.sf(customers - 1, n, draws).mean())
 
 

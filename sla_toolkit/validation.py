@@ -96,8 +96,39 @@ def _reason(row: pd.Series) -> str:
     return f"{column}: failed {check}".strip(": ")
 
 
+def passes_contract(frame: pd.DataFrame, spec: SlaSpec, rules: ContractRules) -> bool:
+    """True when no row can fail :func:`contract_schema`, found with plain vectorised pandas.
+
+    Checks the same conditions as the schema (ids present and distinct, no date after ``rules.as_of``,
+    ``created_at`` present when required, revenue not negative, stages in time order). ``False`` means
+    "maybe not": whenever a condition fails, or the frame is not in the shape this check understands
+    (revenue not already float, a comparison that raises), :func:`contract_violations` asks pandera.
+    """
+    try:
+        ids = frame["lead_id"]
+        if ids.isna().any() or ids.duplicated().any():
+            return False
+        if rules.quarantine_future:
+            first = stage_column(spec.funnel.first)
+            if any((frame[c] > rules.as_of).any() for c in _date_columns(frame) if c != first):
+                return False
+        if rules.timestamps_required and ("created_at" not in frame or frame["created_at"].isna().any()):
+            return False
+        if "revenue" in frame and (frame["revenue"].dtype != "float64" or (frame["revenue"] < 0).any()):
+            return False
+        return not (rules.quarantine_backwards and backwards_mask(frame, spec).any())
+    except Exception:  # noqa: BLE001 - anything unexpected is pandera's to judge and word
+        return False
+
+
 def contract_violations(frame: pd.DataFrame, spec: SlaSpec, rules: ContractRules) -> pd.Series:
-    """Reasons per failing row (index = row label, value = '; '-joined reasons), all found at once."""
+    """Reasons per failing row (index = row label, value = '; '-joined reasons), all found at once.
+
+    A table every row of which passes (:func:`passes_contract`, the usual case) is not handed to pandera,
+    whose import and validation cost a fresh ``sla-toolkit pace`` process about a third of its time.
+    """
+    if passes_contract(frame, spec, rules):
+        return pd.Series(dtype="str")
     import pandera.pandas as pa
 
     schema = contract_schema(spec, frame, rules)

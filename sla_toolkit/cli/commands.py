@@ -125,17 +125,14 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _pace(args: argparse.Namespace) -> int:
+    from ..history.pacing_ledger import PacingLedger
+    from ..history.recording import warn_on_stderr
     from ..pacing_run import run_pacing
 
-    from ..history import History
-    from ..history.recording import warn_on_stderr
-    from ..history.trend import record_pacing
-
-    history = History.at(args.out, args.history_env)   # bad ledger settings are refused before the run
+    ledger = PacingLedger.at(args.out, args.history_env)   # bad ledger settings are refused before the run
     run = run_pacing(args.sla, args.source, as_of=args.as_of, files=args.file or None)
     print(run.text())
-    with history:
-        record_pacing(history, run, warn_on_stderr)
+    ledger.record(run, warn_on_stderr)
     if getattr(args, "notify", None):
         from ..notify.hooks import pacing_notice
 
@@ -230,13 +227,13 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ..datasets import example_paths
+    from ..bundled import sample_folder   # not sla_toolkit.datasets: its generators import scipy (~1 s)
 
-    paths = example_paths()
-    print(f"demo: bundled sample campaign in {paths.folder}")
-    _validate(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, file=None, quarantine=None,
-                                 by=None))
-    return _run(argparse.Namespace(sla=paths.sla, source=paths.source, as_of=None, out=args.out, cycle_id=None,
+    folder = sample_folder()
+    sla, source = folder / "sla.yaml", folder / "source.yaml"
+    print(f"demo: bundled sample campaign in {folder}")
+    _validate(argparse.Namespace(sla=sla, source=source, as_of=None, file=None, quarantine=None, by=None))
+    return _run(argparse.Namespace(sla=sla, source=source, as_of=None, out=args.out, cycle_id=None,
                                    parameter=None, parameters_file=None, timeout=args.timeout, fail_on_miss=False,
                                    history_env=args.history_env))
 

@@ -15,10 +15,12 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from .schema import RunKind
-from .store import History
+from .vocabulary import RunKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import History
 
 
 def warn_on_stderr(message: str) -> None:

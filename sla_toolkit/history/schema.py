@@ -6,31 +6,16 @@ as the run used it (naive, in the data's own clock, like every timestamp of the 
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..errors import SlaToolkitError
+from .vocabulary import SCHEMA_VERSION, HistoryError, RunKind, RunStatus
 
-SCHEMA_VERSION = 2   # 2: checks.label (what people read, from sla_toolkit.check_labels)
 SQLITE_BUSY_TIMEOUT_S = 30      # parallel cycles on one machine share the file; writes are short
 POSTGRES_CONNECT_TIMEOUT_S = 10  # a scheduled run must not hang on an unreachable ledger
-
-
-class HistoryError(SlaToolkitError):
-    """The history cannot be used as asked: bad location, unknown SLA or cycle (exit code 2)."""
-
-
-class RunKind(str, Enum):
-    CYCLE = "cycle"
-    PACING = "pacing"
-
-
-class RunStatus(str, Enum):
-    STARTED = "started"
-    COMPLETED = "completed"
-    FAILED = "failed"
+__all__ = ["HistoryError", "RunKind", "RunStatus", "SCHEMA_VERSION", "checks", "ensure_schema", "findings",
+           "make_engine", "metadata", "proposals", "run_inputs", "runs", "schema_version", "utc_now"]
 
 
 metadata = sa.MetaData()

@@ -21,7 +21,7 @@ import yaml
 from ..results import ResultMixin
 from ..types import Direction, FindingKind
 from .rows import check_rows, finding_rows
-from .schema import RunKind, RunStatus
+from .vocabulary import RunKind, RunStatus
 
 MAX_PAST_CYCLES = 8
 _CHANGE_LINE = re.compile(r"^#   (?P<path>[^:]+): (?P<old>.*?) -> (?P<new>.*?) \((?P<reason>.*)\)$")
