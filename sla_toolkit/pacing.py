@@ -199,11 +199,13 @@ def km_events(duration, event) -> KmEvents:
     event = np.asarray(event, dtype=bool)
     keep = np.isfinite(duration)
     duration, event = duration[keep], event[keep]
-    times, position = np.unique(duration, return_inverse=True)
-    events = np.bincount(position, weights=event, minlength=times.size)
-    at_risk = np.cumsum(np.bincount(position, minlength=times.size)[::-1])[::-1]
-    has_event = events > 0
-    return KmEvents(times[has_event], events[has_event], at_risk[has_event].astype(float), int(duration.size),
+    # two sorts and binary searches instead of a sort that must also return each row's position
+    event_times = np.sort(duration[event])
+    times = np.unique(event_times)
+    events = (np.searchsorted(event_times, times, side="right")
+              - np.searchsorted(event_times, times, side="left")).astype(float)
+    at_risk = duration.size - np.searchsorted(np.sort(duration), times, side="left")
+    return KmEvents(times, events, at_risk.astype(float), int(duration.size),
                     float(duration.max()) if duration.size else 0.0)
 
 

@@ -30,6 +30,7 @@ from .followup import FollowUpResult, follow_up_sla
 from .funnel import FunnelResult, funnel_summary
 from .io import DataQuality, LeadData, load_leads
 from .io.gate import enforce_quarantine_share
+from .memo import forget_all
 from .models.suite import ModelSuite, fit_models
 from .pacing import PacingResult, pace
 from .results import jsonable
@@ -157,8 +158,15 @@ def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str
 
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
     """
-    spec = data.spec
     clock = _Clock(timings)
+    try:
+        return _analyse(data, clock, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
+    finally:
+        forget_all()   # fits remembered between the steps below are not needed once the result exists
+
+
+def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: bool) -> CycleResult:
+    spec = data.spec
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
     # Nothing after the as-of date enters any figure: later leads out, later events undone.

@@ -341,6 +341,10 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
     confidence, channel = spec.analysis.confidence, spec.channel_column
     method = ProjectionMethod.CUMULATIVE_INCIDENCE if losses_recorded(view) else ProjectionMethod.KAPLAN_MEIER
     rows, curves, notes = [], [], []
+    channel_levels = None
+    if channel in view:   # each lead's channel as a code into its text label, once for every transition
+        codes, names = pd.factorize(view[channel].astype("str").fillna("(missing)"))
+        channel_levels = codes, np.asarray(names, dtype=object)
     for from_stage, to_stage in default_transitions(spec):
         outcomes = transition_outcomes(view, spec, from_stage, to_stage, as_of)
         timed = outcomes["entered"] & outcomes["duration_days"].notna()
@@ -349,13 +353,18 @@ def time_to_convert(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
             notes.append(f"{name}: no timestamps, no time to convert")
             continue
         window = spec.funnel.window_between(from_stage, to_stage)
+        timed = timed.to_numpy(bool)
         groups = [("all", timed)]
-        if channel in view:
-            levels = view[channel].astype("str").fillna("(missing)")
-            groups += [(level, timed & (levels == level)) for level in sorted(levels[timed].unique())]
+        if channel_levels is not None:
+            codes, names = channel_levels
+            present = sorted(np.unique(codes[timed]), key=lambda code: names[code])
+            groups += [(names[code], timed & (codes == code)) for code in present]
+        columns = ["duration_days", "event"]
         if method is ProjectionMethod.CUMULATIVE_INCIDENCE:
             decided = competing_outcomes(outcomes, view, spec, from_stage)
             outcomes = outcomes.assign(duration_days=decided["duration_days"], status=decided["status"])
+            columns.append("status")
+        outcomes = outcomes[columns]   # only what a group's summary reads: each group copies these rows
         for group, mask in groups:
             # the curve on all leads is also the conversion rate's (remembered); a channel's is fitted once
             row, curve = _time_summary(outcomes.loc[mask], window, horizons_days, confidence, method,

@@ -84,7 +84,8 @@ class AdjustedEffects(Fitter):
 
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "AdjustedEffects":
         """Fit on the matured rows of ``frame`` (all rows when it has no ``matured`` column)."""
-        rows, n_open = matured_rows(frame)
+        needed = [c for c in dict.fromkeys([*self.columns, outcome, "matured"]) if c in frame.columns]
+        rows, n_open = matured_rows(frame[needed])   # copy only the columns the model reads
         notes = [f"{format_count(n_open, 'lead')} whose window has not elapsed {plural('is', n_open, 'are')} left out"] \
             if n_open else []
         self.excluded_ = tuple(c for c in self.columns if c in self.leaky)

@@ -130,7 +130,8 @@ class LeadScorer(Fitter):
 
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "LeadScorer":
         """Cross-validate both pipelines on the matured rows, then refit the better one on all of them."""
-        rows, n_open = matured_rows(frame)
+        read = [*self.features, outcome, "matured", "created_at", "duration_days", "event"]
+        rows, n_open = matured_rows(frame[[c for c in dict.fromkeys(read) if c in frame.columns]])
         notes = [f"{format_count(n_open, 'lead')} whose window has not elapsed {plural('is', n_open, 'are')} left out"] \
             if n_open else []
         self.time_order_ = resolve_time_order(self.time_order, rows)

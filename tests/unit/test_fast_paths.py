@@ -88,3 +88,41 @@ def test_content_key_tells_dtype_shape_and_bytes_apart():
     for values in ([1, 2], [1, 2], [3], [4], [1, 2]):
         twice(np.array(values))
     assert len(calls) == 4   # [1, 2] remembered once, then pushed out by [3] and [4]
+    import threading
+
+    other = threading.Thread(target=lambda: twice(np.array([1, 2])))
+    other.start()
+    other.join()
+    assert len(calls) == 5   # another thread remembers its own results
+
+
+def test_km_events_equal_the_table_of_statsmodels():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from sla_toolkit.pacing import km_events
+
+    duration = np.round(RNG.exponential(10, 4_000), 1)   # many ties, events and censorings on the same days
+    event = RNG.random(4_000) < 0.4
+    duration[:5] = np.nan
+    table = km_events(duration, event)
+    fit = SurvfuncRight(duration[5:], event[5:].astype(float))
+    np.testing.assert_array_equal(table.times, fit.surv_times)
+    np.testing.assert_array_equal(table.events, fit.n_events)
+    np.testing.assert_array_equal(table.at_risk, fit.n_risk)
+    np.testing.assert_allclose(table.survival, fit.surv_prob, rtol=1e-12)
+    assert table.n == 3_995 and table.longest == np.nanmax(duration)
+
+
+def test_analyse_forgets_the_fits_it_remembered():
+    from sla_toolkit.datasets import GeneratorSettings, generate_campaign
+    from sla_toolkit.memo import remembered_count
+    from sla_toolkit.pipeline import analyse, lead_data_from_frames
+
+    campaign = generate_campaign(GeneratorSettings().with_expected_leads(600))
+    data = lead_data_from_frames(campaign.spec, campaign.leads, campaign.spend)
+    from sla_toolkit.survival import fit_km
+
+    fit_km(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    assert remembered_count() >= 1
+    analyse(data, as_of=campaign.as_of, with_models=False)
+    assert remembered_count() == 0
