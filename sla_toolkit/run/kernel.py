@@ -171,7 +171,8 @@ class WarmKernel:
             self.shutdown()
 
     def _run_silently(self, code: str, timeout_s: float | None) -> None:
-        """Execute ``code`` and wait for its reply (and so for everything sent before it)."""
+        """Execute ``code`` and wait for its reply (and so for everything sent before it); a kernel that dies
+        meanwhile raises nbclient's ``DeadKernelError``, as it would in a cell."""
         from jupyter_core.utils import run_sync
 
         msg_id = self._client.execute(code, silent=True, store_history=False)
@@ -181,7 +182,9 @@ class WarmKernel:
                 reply = self._client.get_shell_msg(timeout=_POLL_S)
             except Exception:   # queue.Empty: nothing yet
                 if not run_sync(self.manager.is_alive)():
-                    raise RunError("the notebook kernel died while starting up; see run.log") from None
+                    from nbclient.exceptions import DeadKernelError
+
+                    raise DeadKernelError("the kernel died while starting up (see run.log)") from None
                 continue
             if reply.get("parent_header", {}).get("msg_id") != msg_id:
                 continue   # the warm-up's reply: whatever went wrong there, the notebook reports itself

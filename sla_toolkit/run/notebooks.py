@@ -9,11 +9,11 @@ import sys
 import threading
 import time
 import traceback
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, Callable, Iterator, Mapping, TextIO
 
 import nbformat
 
@@ -71,10 +71,11 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
 
     The kernel is this interpreter's: the ``python3`` spec of a virtualenv runs ``python``, which
     jupyter_client replaces with ``sys.executable``. The notebook is saved every few seconds while
-    cells run and whenever execution stops, so a failure keeps everything executed so far. ``timeout_s`` applies to each cell; ``deadline`` (a
-    ``time.monotonic()`` value: the notebook's or the run's time budget) cuts every cell's limit to the
-    time left. ``kernel``: a started kernel manager (:func:`shared_kernel`) to run in instead of a new kernel.
-    See :mod:`sla_toolkit.run.engine` for the saving.
+    cells run and whenever execution stops, so a failure keeps everything executed so far.
+    ``timeout_s`` applies to each cell; ``deadline`` (a ``time.monotonic()`` value: the notebook's or the
+    run's time budget) cuts every cell's limit to the time left. ``kernel``: a started kernel manager
+    (:func:`shared_kernel`) to run in instead of a new kernel. See :mod:`sla_toolkit.run.engine` for the
+    saving.
 
     Raises
     ------
@@ -229,6 +230,27 @@ def _validate_plan(plan: RunPlan) -> dict[str, dict[str, Any]]:
     return normalised
 
 
+@contextmanager
+def _kernel_for(plan: RunPlan, folder: Path, kernel: WarmKernel | None) -> Iterator[Any]:
+    """The run's kernel: ``kernel`` moved into ``folder`` when started, else a new one there. A kernel that
+    dies while warming up fails the run as a dead kernel in its first notebook (a scheduled run retries)."""
+    if kernel is None or not kernel.started:
+        with shared_kernel(folder, folder / LOG_FILE) as manager:
+            yield manager
+        return
+    from nbclient.exceptions import DeadKernelError
+
+    first = plan.notebooks[0]
+    with ExitStack() as scope:
+        try:
+            manager = scope.enter_context(kernel.adopted(folder, folder / LOG_FILE, plan.timeout_s))
+        except DeadKernelError as exc:
+            raise NotebookRunError(FailureSummary(
+                step="execute", error_name="DeadKernelError", error_value=str(exc), notebook=first.name,
+                notebook_path=str(first.path))) from None
+        yield manager
+
+
 def _prepare_export() -> None:
     """Background thread while the notebooks run (this process only waits for the kernel meanwhile)."""
     try:
@@ -301,13 +323,12 @@ def run_notebooks(plan: RunPlan, kernel: WarmKernel | None = None) -> RunOutcome
                 step = "check inputs"
                 check("between the read and the notebooks")
             step = f"execute {plan.notebooks[0].name}"
+            from . import engine  # noqa: F401 - papermill and nbclient imported here, not beside the thread's nbconvert
+
             threading.Thread(target=_prepare_export, name="prepare-export", daemon=True).start()
             with ExitStack() as kernel_scope:
                 with log.timed("start kernel", durations):
-                    log_path = folder.path / LOG_FILE
-                    manager = kernel_scope.enter_context(
-                        kernel.adopted(folder.path, log_path, plan.timeout_s)
-                        if kernel is not None and kernel.started else shared_kernel(folder.path, log_path))
+                    manager = kernel_scope.enter_context(_kernel_for(plan, folder.path, kernel))
                 for number, job in enumerate(plan.notebooks, start=1):
                     step = f"execute {job.name}"
                     log.write(f"notebook {job.name}: start {job.path} "

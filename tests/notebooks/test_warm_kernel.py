@@ -93,3 +93,21 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return True
 
+
+
+def test_a_kernel_that_dies_while_warming_up_fails_the_run_as_a_dead_kernel(tmp_path, make_plan):
+    """Retried by a scheduled run like a kernel dying in a cell; no kernel and no start-up folder left."""
+    import os
+    import signal
+
+    from sla_toolkit.run.notebooks import NotebookRunError, run_notebooks
+    from sla_toolkit.scheduled import retryable
+
+    kernel = kernels.WarmKernel()
+    kernel.start()
+    started_in = kernel._folder
+    os.kill(kernel.manager.provisioner.process.pid, signal.SIGKILL)
+    with pytest.raises(NotebookRunError) as caught:
+        run_notebooks(make_plan(tmp_path / "reports"), kernel)
+    assert caught.value.summary.error_name == "DeadKernelError" and retryable(caught.value)
+    assert caught.value.failure_dir is not None and not started_in.exists() and not kernel.started
