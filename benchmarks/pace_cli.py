@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cycle import BIN, _baseline_notebook, _measure, run_baseline  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def timed(command: list[str], work: Path) -> dict:
+    """``cycle._measure`` plus the CPU seconds of the process (user + system): steadier than wall time on a
+    shared machine, where the wall time of a short command mostly measures the other users' load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    measured = _measure(command, work)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**measured, "cpu_s": round(cpu, 2)}
 
 
 def pace_command(folder: Path, out: Path, as_of: str | None) -> list[str]:
@@ -50,9 +61,9 @@ def main() -> None:
     command = pace_command(folder, work / "reports", as_of)
     print(json.dumps({"what": "setup", "folder": str(folder), "load": round(os.getloadavg()[0], 1),
                       "cpus": os.cpu_count()}), flush=True)
-    first = _measure(command, work)
+    first = timed(command, work)
     print(json.dumps({"what": "pace (new ledger)", **first}), flush=True)
-    baselines, paces = [], []
+    baselines, paces, cpus = [], [], []
     lead_file = next((folder / name for name in ("leads.csv", "leads.parquet") if (folder / name).exists()), None)
     notebook = _baseline_notebook(work, lead_file) if args.folder and lead_file else None
     for number in range(1, (args.pairs if notebook else args.runs) + 1):
@@ -60,13 +71,14 @@ def main() -> None:
             measured = run_baseline(work, notebook, number)
             baselines.append(measured["seconds"])
             print(json.dumps({"pair": number, **measured}), flush=True)
-        measured = _measure(command, work)
+        measured = timed(command, work)
         paces.append(measured["seconds"])
+        cpus.append(measured["cpu_s"])
         ratio = round(measured["seconds"] / statistics.median(baselines), 2) if baselines else None
         print(json.dumps({"pair" if notebook else "run": number, "what": "pace", **measured,
                           "ratio_to_baseline": ratio}), flush=True)
     print(json.dumps({"what": "summary", "folder": str(folder), "pace_median_s": statistics.median(paces),
-                      "pace_best_s": min(paces),
+                      "pace_best_s": min(paces), "pace_median_cpu_s": statistics.median(cpus),
                       "baseline_median_s": statistics.median(baselines) if baselines else None,
                       "ratio_of_medians": round(statistics.median(paces) / statistics.median(baselines), 2)
                       if baselines else None, "load_after": round(os.getloadavg()[0], 1),

@@ -70,10 +70,11 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
     """Validate ``parameters``, then execute the notebook with papermill in the ``python3`` kernel.
 
     The kernel is this interpreter's: the ``python3`` spec of a virtualenv runs ``python``, which
-    jupyter_client replaces with ``sys.executable``. The notebook is saved after every cell, so
-    a failure keeps everything executed so far. ``timeout_s`` applies to each cell; ``deadline`` (a
+    jupyter_client replaces with ``sys.executable``. The notebook is saved every few seconds while
+    cells run and whenever execution stops, so a failure keeps everything executed so far. ``timeout_s`` applies to each cell; ``deadline`` (a
     ``time.monotonic()`` value: the notebook's or the run's time budget) cuts every cell's limit to the
     time left. ``kernel``: a started kernel manager (:func:`shared_kernel`) to run in instead of a new kernel.
+    See :mod:`sla_toolkit.run.engine` for the saving.
 
     Raises
     ------
@@ -85,6 +86,8 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from .engine import ENGINE_NAME
+
     input_path, output_path = Path(input_path), Path(output_path)
     normalised = validate_parameters(input_path, parameters)
     failure = FailureSummary(step="execute", error_name="", error_value="", notebook=output_path.stem,
@@ -93,7 +96,7 @@ def execute_notebook(input_path: Path | str, output_path: Path | str, parameters
         {"kernel_manager_class": kernel_manager_logging_to(output_path.parent / LOG_FILE)}
     try:
         return papermill.execute_notebook(
-            str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME,
+            str(input_path), str(output_path), parameters=normalised, kernel_name=KERNEL_NAME, engine_name=ENGINE_NAME,
             request_save_on_cell_execute=True, execution_timeout=timeout_s, cwd=str(cwd),
             timeout_func=_cell_timeout(timeout_s, deadline),
             progress_bar=progress and cell_progress(), log_output=False, **kernel_options)
@@ -301,9 +304,10 @@ def run_notebooks(plan: RunPlan, kernel: WarmKernel | None = None) -> RunOutcome
             threading.Thread(target=_prepare_export, name="prepare-export", daemon=True).start()
             with ExitStack() as kernel_scope:
                 with log.timed("start kernel", durations):
+                    log_path = folder.path / LOG_FILE
                     manager = kernel_scope.enter_context(
-                        kernel.adopted(folder.path, folder.path / LOG_FILE, plan.timeout_s)
-                        if kernel is not None and kernel.started else shared_kernel(folder.path, folder.path / LOG_FILE))
+                        kernel.adopted(folder.path, log_path, plan.timeout_s)
+                        if kernel is not None and kernel.started else shared_kernel(folder.path, log_path))
                 for number, job in enumerate(plan.notebooks, start=1):
                     step = f"execute {job.name}"
                     log.write(f"notebook {job.name}: start {job.path} "

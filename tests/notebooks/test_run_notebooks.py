@@ -220,3 +220,35 @@ def test_bad_plans_are_refused(tmp_path, changes, message):
                  "cycle_id": "2025-q1"} | changes
     with pytest.raises(ParameterError, match=re.escape(message)):
         RunPlan(**arguments)
+
+
+def test_executed_notebook_is_written_every_few_seconds_and_when_execution_stops(tmp_path, monkeypatch):
+    """papermill writes before and after every cell; the run's engine at most every SAVE_EVERY_S while
+    cells run, and always at the start and the end (a failed run keeps what was executed)."""
+    import datetime as dt
+
+    import papermill.engines
+
+    from sla_toolkit.run import engine
+
+    writes = []
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: writes.append(path))
+    from papermill.execute import prepare_notebook_metadata
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1") for _ in range(20)])
+    notebook.metadata["papermill"] = {}
+    notebook = prepare_notebook_metadata(notebook, "in.ipynb", "x.ipynb")
+    manager = engine.SavesEveryFewSeconds(notebook, output_path=str(tmp_path / "x.ipynb"), progress_bar=False)
+    manager.notebook_start()
+    assert len(writes) == 1
+    for index, cell in enumerate(notebook.cells):
+        manager.cell_start(cell, index)
+        manager.cell_complete(cell, index)
+    assert len(writes) == 1                                  # 40 per-cell saves within a few seconds: none
+    manager.last_save_time -= dt.timedelta(seconds=engine.SAVE_EVERY_S)
+    manager.cell_start(notebook.cells[0], 0)
+    assert len(writes) == 2                                  # due again
+    manager.cell_complete(notebook.cells[0], 0)
+    manager.notebook_complete()
+    assert len(writes) == 3                                  # the end is always written
+    assert papermill.engines.papermill_engines.get_engine(engine.ENGINE_NAME) is engine.ThrottledSaveEngine
