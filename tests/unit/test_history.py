@@ -357,10 +357,22 @@ def cycle_results() -> dict[str, dict]:
             for as_of in ("2025-02-28", "2025-03-23")}
 
 
+class _NoKernel:
+    """Stands in for the warm kernel where the notebook run is faked: nothing to start or shut down."""
+
+    def start(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
 @pytest.fixture
 def fake_notebooks(monkeypatch, cycle_results):
     """Replace the notebook run by one that commits a folder holding the pipeline's results.json."""
-    def run(plan):
+    monkeypatch.setattr("sla_toolkit.run.cycle.WarmKernel", _NoKernel)
+
+    def run(plan, kernel=None):
         folder = plan.out_root.resolve() / plan.sla_slug / plan.cycle_id
         folder.mkdir(parents=True)
         (folder / "results.json").write_text(json.dumps(cycle_results[plan.cycle_id]), encoding="utf-8")
@@ -371,6 +383,9 @@ def fake_notebooks(monkeypatch, cycle_results):
     return run
 
 
+NO_MODELS = ("-p", "fit_models=false")   # the ledger is under test, and the fixture's results have no models
+
+
 def _run_sample(out: Path, as_of: str, *extra: str) -> int:
     sample = example_paths()
     return cli.main(["run", "--sla", str(sample.sla), "--source", str(sample.source), "--out", str(out),
@@ -378,8 +393,8 @@ def _run_sample(out: Path, as_of: str, *extra: str) -> int:
 
 
 def test_run_records_completed_cycles_that_compare(fake_notebooks, cycle_results, tmp_path, capsys):
-    assert _run_sample(tmp_path, "2025-02-28") == 0
-    assert _run_sample(tmp_path, "2025-03-23") == 0
+    assert _run_sample(tmp_path, "2025-02-28", *NO_MODELS) == 0
+    assert _run_sample(tmp_path, "2025-03-23", *NO_MODELS) == 0
     with History.at(tmp_path, must_exist=True) as history:
         runs = history.list_runs()
         assert runs["status"].tolist() == ["completed", "completed"]
@@ -399,13 +414,14 @@ def test_run_records_completed_cycles_that_compare(fake_notebooks, cycle_results
 
 
 def test_a_failed_run_is_recorded_as_failed_with_its_exit_code(monkeypatch, tmp_path, capsys):
-    def broken(plan):
+    def broken(plan, kernel=None):
         error = RunError("notebook cycle_report failed at cell 4: ValueError: boom")
         error.failure_dir = plan.out_root / plan.sla_slug / f"{plan.cycle_id}.failed-20250301T000000Z"
         raise error
 
     monkeypatch.setattr("sla_toolkit.run.cycle.run_notebooks", broken)
-    assert _run_sample(tmp_path, "2025-02-28") == 1
+    monkeypatch.setattr("sla_toolkit.run.cycle.WarmKernel", _NoKernel)
+    assert _run_sample(tmp_path, "2025-02-28", *NO_MODELS) == 1
     with History.at(tmp_path) as history:
         (row,) = history.list_runs().to_dict("records")
     assert (row["status"], row["cycle_id"]) == ("failed", "2025-02-28")
@@ -442,7 +458,7 @@ def test_an_unreachable_database_never_shows_its_password(reports, monkeypatch, 
 
 def test_a_history_that_cannot_be_written_only_warns(fake_notebooks, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SLA_HISTORY_URL", f"sqlite:///{tmp_path / 'missing-folder' / 'history.sqlite'}")
-    assert _run_sample(tmp_path, "2025-02-28") == 0
+    assert _run_sample(tmp_path, "2025-02-28", *NO_MODELS) == 0
     err = capsys.readouterr().err
     assert "sla-toolkit: warning: history: could not record the start of the run" in err
     assert "the run goes on without history" in err and "missing-folder" in err
@@ -455,7 +471,7 @@ def test_results_that_cannot_be_recorded_leave_the_report_and_a_failed_row(fake_
         raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
 
     monkeypatch.setattr(History, "complete_run", refuse)
-    assert _run_sample(tmp_path, "2025-03-23") == 0
+    assert _run_sample(tmp_path, "2025-03-23", *NO_MODELS) == 0
     err = capsys.readouterr().err
     assert "the run completed (report in" in err and "but its results were not recorded" in err
     folder = tmp_path / "Q1-2025-demand-generation" / "2025-03-23"
