@@ -110,6 +110,7 @@ class _Builder:
         self.notes: list[str] = []
         self.joins: list[dict] = []
         self.frame = pd.DataFrame(index=raw.index)
+        self.ids_distinct = False   # set by _make_ids when every lead_id is present and distinct
 
     # -- helpers --------------------------------------------------------------------------------
     def _reject(self, mask: pd.Series, reason: str) -> None:
@@ -246,6 +247,9 @@ class _Builder:
     def _make_ids(self) -> None:
         if self.mapping.id is None:
             self.frame["lead_id"] = key_text(self.raw[self.columns["lead_id"]])
+            # hashing ten million ids takes seconds: once here, for the duplicate-row and contract checks
+            ids = self.frame["lead_id"]
+            self.ids_distinct = not (ids.isna().any() or ids.duplicated().any())
             return
         if self.mapping.id.generate.value == "row_number":
             self.frame["lead_id"] = [f"{f}:{r}" for f, r in zip(self.raw[SOURCE_FILE], self.raw[SOURCE_ROW])]
@@ -258,8 +262,10 @@ class _Builder:
     def _duplicate_rows(self) -> None:
         content = [c for c in self.raw.columns if not c.startswith("_source") and not c.startswith("__join")]
         id_column = self.columns.get("lead_id") if self.mapping.id is None else None
-        if id_column in content and not self.raw[id_column].duplicated().any():
-            return   # every row's id differs, so no row repeats another: one column hashed instead of all
+        # every row's id differs, so no row repeats another: one column hashed instead of all (distinct
+        # normalised ids imply distinct raw ones)
+        if id_column in content and (self.ids_distinct or not self.raw[id_column].duplicated().any()):
+            return
         dupes = self.raw.duplicated(subset=content, keep="first")
         if not dupes.any():
             return
@@ -335,8 +341,9 @@ class _Builder:
             as_of=self.as_of + pd.Timedelta(days=1),
             quarantine_backwards=self.mapping.rules.backwards_stages is RuleAction.QUARANTINE,
             quarantine_future=self.mapping.rules.future_dates is RuleAction.QUARANTINE,
+            ids_known_distinct=self.ids_distinct,
         )
-        contract = self.frame.copy()
+        contract = self.frame.copy(deep=False)   # copy-on-write: the change below never reaches self.frame
         contract["lead_id"] = contract["lead_id"].fillna(pd.NA)
         for idx, text in contract_violations(contract, self.spec, rules).items():
             self.reasons.setdefault(idx, []).extend(text.split("; "))
@@ -348,9 +355,9 @@ class _Builder:
                 self.notes.append(backwards_note(self.frame.loc[backwards], self.spec))
         bad_index = pd.Index(sorted(self.reasons))
         quarantine = self._quarantine_table(bad_index)
-        leads = self.frame.drop(index=bad_index).reset_index(drop=True)
+        leads = (self.frame.drop(index=bad_index) if len(bad_index) else self.frame).reset_index(drop=True)
         fills = fill_implied_stages(leads, self.spec)
-        reason_counts, examples = count_reasons(self.reasons, self.row_labels)
+        reason_counts, examples = count_reasons(self.reasons, self.row_labels) if self.reasons else ({}, {})
         quality = DataQuality(
             input_rows=len(self.raw), accepted_rows=len(leads), quarantined_rows=len(quarantine),
             quarantine_reasons=reason_counts, flagged=dict(self.flagged),
