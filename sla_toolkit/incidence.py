@@ -29,7 +29,7 @@ import pandas as pd
 from .outcomes import lost_mask
 from .spec import SlaSpec
 from .memo import by_content
-from .stats import ascending, conversion_curve_frame, loglog_bounds
+from .stats import ascending, conversion_curve_frame, loglog_bounds, wilson_bounds
 from .types import stage_column
 
 CENSORED, WON, LOST = 0, 1, 2
@@ -95,7 +95,7 @@ def _fit_cif(duration: np.ndarray, status: np.ndarray) -> CumIncidenceRight | No
     from statsmodels.duration.survfunc import CumIncidenceRight   # deferred: heavy, not needed to show results
 
     duration, status = duration[keep], status[keep]
-    order = np.argsort(duration, kind="stable")   # the fit does not depend on row order; readers want it sorted
+    order = np.argsort(duration)   # the fit does not depend on row order; readers want it sorted
     with np.errstate(divide="ignore", invalid="ignore"):   # n = d at a last time: see win_standard_error
         return CumIncidenceRight(duration[order], status[order])
 
@@ -186,13 +186,17 @@ def cif_conditional_median(fit: CumIncidenceRight | None, window: float,
     if within <= 0:
         return nothing
     p = within / 2
-    curve = cif_conversion_at(fit, fit.times, confidence)
-    time = curve["time_days"].to_numpy(float)
+    # the curve at its own times, as cif_conversion_at(fit, fit.times) reads it, without building a table
+    time = np.asarray(fit.times, dtype=float)
+    value, se = _win_arrays(fit)
+    low, high, usable = loglog_bounds(value, se, confidence)
+    low, high = np.array(low, dtype=float), np.array(high, dtype=float)
+    if not usable.all():   # Wilson of the leads still at risk where the log(-log) scale breaks down
+        at_risk = len(fit.time) - np.searchsorted(ascending(fit.time), time[~usable], side="left")
+        low[~usable], high[~usable] = wilson_bounds(np.round(value[~usable] * at_risk), at_risk, confidence)
 
     def first_time(where: np.ndarray, otherwise: float) -> float:
         hits = np.flatnonzero(where)
         return float(time[hits[0]]) if hits.size else otherwise
 
-    return (first_time(curve["conversion"].to_numpy(float) >= p, float("nan")),
-            first_time(curve["high"].to_numpy(float) >= p, float("nan")),
-            first_time(curve["low"].to_numpy(float) > p, float("inf")))
+    return first_time(value >= p, float("nan")), first_time(high >= p, float("nan")), first_time(low > p, float("inf"))

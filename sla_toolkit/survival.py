@@ -170,7 +170,7 @@ def _fit_km(duration: np.ndarray, event: np.ndarray) -> SurvfuncRight | None:
     from statsmodels.duration.survfunc import SurvfuncRight   # deferred: heavy, not needed to show results
 
     duration, event = duration[keep], event[keep]
-    order = np.argsort(duration, kind="stable")   # the fit does not depend on row order; readers want it sorted
+    order = np.argsort(duration)   # the fit does not depend on row order; readers want it sorted
     return SurvfuncRight(duration[order], event[order])
 
 
