@@ -139,7 +139,11 @@ class WarmKernel:
         return self.manager is not None
 
     def start(self) -> None:
-        """Start the kernel in a private temporary folder and send it :data:`WARM_UP` (not waited for)."""
+        """Start the kernel in a private temporary folder and send it :data:`WARM_UP` (not waited for).
+
+        A kernel that cannot start here is left unstarted: the run then starts one in its folder, where a
+        failure is reported like any other (failure folder, ledger), not before the run began.
+        """
         if self.started:
             return
         from jupyter_core.utils import run_sync
@@ -153,6 +157,8 @@ class WarmKernel:
             self._client = manager.blocking_client()
             self._client.start_channels()
             self._client.execute(WARM_UP, silent=True, store_history=False)
+        except Exception:  # noqa: BLE001 - see above
+            self.shutdown()
         except BaseException:
             self.shutdown()
             raise

@@ -111,3 +111,13 @@ def test_a_kernel_that_dies_while_warming_up_fails_the_run_as_a_dead_kernel(tmp_
         run_notebooks(make_plan(tmp_path / "reports"), kernel)
     assert caught.value.summary.error_name == "DeadKernelError" and retryable(caught.value)
     assert caught.value.failure_dir is not None and not started_in.exists() and not kernel.started
+
+
+def test_a_kernel_that_cannot_start_early_is_left_to_the_run(monkeypatch):
+    def broken(sink):
+        raise RuntimeError("no kernel spec")
+
+    monkeypatch.setattr(kernels, "kernel_manager_logging_to", broken)
+    kernel = kernels.WarmKernel()
+    kernel.start()                                   # nothing raised: run_notebooks starts its own kernel
+    assert not kernel.started and kernel._folder is None
