@@ -155,14 +155,14 @@ class LeadScorer(Fitter):
             return self
         from threadpoolctl import threadpool_limits
 
-        inputs = self._inputs(rows)
         if self.max_rows and len(y) > self.max_rows:
             keep = stratified_sample(y, self.max_rows, self.seed)
             notes.append(f"fitted and cross-validated on a stratified random sample of {len(keep):,} of the "
                          f"{len(y):,} matured leads (same conversion share); the AUC interval is that of the "
                          f"sample, about {np.sqrt(len(y) / len(keep)):.1f} times as wide as all rows would give")
-            inputs, y = inputs.iloc[keep], y[keep]
+            rows, y = rows.iloc[keep], y[keep]   # inputs are built for the sampled rows only
             base.update(n_rows=len(y), n_events=int(y.sum()), sampled_from=base["n_rows"])
+        inputs = self._inputs(rows)
         with threadpool_limits(limits=self.threads):
             self.result_ = self._cross_validate(inputs, y, notes, base)
         return self
