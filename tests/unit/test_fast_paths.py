@@ -1,128 +1,78 @@
-"""Each speed-up of issue [9] against the straightforward computation it replaces."""
+"""Shortcuts on the read and breakdown paths give exactly what the straightforward computation gives."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sla_toolkit.adjusted import NO_COHORT, creation_cohorts
-from sla_toolkit.breakdowns import level_categories, level_labels
-from sla_toolkit.incidence import fit_cif
-from sla_toolkit.memo import by_content, content_key
-from sla_toolkit.pacing import _open_lead_groups
-from sla_toolkit.survival import fit_km
+import sla_toolkit.io.parsing as parsing
+from sla_toolkit.breakdowns import MISSING_LEVEL, level_labels
 
-RNG = np.random.default_rng(7)
-
-
-def test_open_lead_groups_equal_unique_over_rows():
-    start = RNG.integers(0, 40, 5_000)
-    end = start + RNG.integers(0, 60, 5_000)
-    factor = RNG.choice([1.0, 1.2344, 1.23449, 2.5, 0.9995], 5_000)
-    keys, counts = np.unique(np.stack([start, end, np.round(factor, 3)]), axis=1, return_counts=True)
-    pairs, pair_factor, group_counts = _open_lead_groups(start, end, factor)
-    np.testing.assert_array_equal(pairs, keys[:2].astype(int))
-    np.testing.assert_array_equal(pair_factor, keys[2])
-    np.testing.assert_array_equal(group_counts, counts)
+TIMESTAMP_COLUMNS = [
+    ["2024-01-01 10:00:00", None, "2024-02-29T23:59:59.5", "2024-03-01", " 2024-03-02 01:02 "],
+    ["2024-01-01 10:00:00", "2024-02-30 10:00:00", "x"],          # one bad cell: pandas parses the column
+    ["2024-01-01 10:00:00+02:00", "2024-01-01 10:00:00"],         # an offset: Arrow refuses, pandas converts
+    ["2024-01-01T10:00:00Z"], ["", "2024-01-01"], ["2024-13-01"], ["20240101"], ["2024-1-5 3:04:05"],
+    ["03/04/2024 10:00"], [None, None],
+]
 
 
-def test_creation_cohorts_equal_text_of_each_period():
-    created = pd.Series(pd.to_datetime("2025-01-01") + pd.to_timedelta(RNG.integers(0, 300 * 86_400, 2_000), "s"))
-    created[::17] = pd.NaT
-    for span in (pd.Timedelta(days=300), pd.Timedelta(days=60)):
-        sample = created[created.isna() | (created < created.min() + span)]
-        text, unit = creation_cohorts(sample)
-        freq = "W" if unit == "creation week" else "M"
-        expected = sample.dt.to_period(freq).astype(str).where(sample.notna(), NO_COHORT).astype(object)
-        pd.testing.assert_series_equal(text, expected, check_names=False)
+@pytest.mark.parametrize("zone", [None, "Europe/Berlin"])
+@pytest.mark.parametrize("values", TIMESTAMP_COLUMNS, ids=range(len(TIMESTAMP_COLUMNS)))
+def test_arrow_timestamp_cast_equals_pandas_parsing(values, zone, monkeypatch):
+    text = pd.Series(values, dtype="str")
+    fast, fast_bad = parsing.parse_timestamps(text, None, False, zone)
+    monkeypatch.setattr(parsing, "_arrow_iso", lambda _text: None)
+    slow, slow_bad = parsing.parse_timestamps(text, None, False, zone)
+    assert fast.equals(slow) and fast_bad.equals(slow_bad)
 
 
-def test_level_categories_hold_the_labels_and_group_like_text():
-    values = pd.Series(RNG.choice(np.array(["b", "a", "10", "2", None], dtype=object), 3_000), dtype=object)
-    values[5] = 3   # a number among text: str() of it, as level_labels does
-    categorical = level_categories(values)
-    text = level_labels(values)
-    assert categorical.astype(object).tolist() == text.tolist()
-    assert list(categorical.cat.categories) == sorted(set(text))
-    y = pd.Series(RNG.random(3_000))
-    by_text = y.groupby(text, sort=True).agg(["sum", "count"])
-    by_codes = y.groupby(categorical, sort=True, observed=True).agg(["sum", "count"])
-    assert by_codes.index.astype(object).tolist() == by_text.index.tolist()
-    np.testing.assert_allclose(by_codes.to_numpy(), by_text.to_numpy(), rtol=1e-12)
+def test_arrow_timestamp_cast_on_100000_values_equals_pandas(monkeypatch):
+    stamps = pd.date_range("2024-01-01", periods=100_000, freq="37s")
+    text = pd.Series(stamps.strftime("%Y-%m-%d %H:%M:%S"), dtype="str").where(np.arange(100_000) % 7 > 0)
+    fast, _ = parsing.parse_timestamps(text, None, False, None)
+    monkeypatch.setattr(parsing, "_arrow_iso", lambda _text: None)
+    slow, _ = parsing.parse_timestamps(text, None, False, None)
+    assert fast.equals(slow) and fast.notna().sum() == (np.arange(100_000) % 7 > 0).sum()
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # statsmodels at a last time where n = d
-def test_fits_do_not_depend_on_row_order_and_are_remembered():
-    duration = RNG.exponential(20, 3_000)
-    status = RNG.choice([0, 1, 2], 3_000)
-    from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
-
-    km = fit_km(duration, status == 1)
-    reference = SurvfuncRight(duration, (status == 1).astype(float))
-    np.testing.assert_allclose(km.surv_prob, reference.surv_prob, rtol=1e-12)
-    np.testing.assert_allclose(km.surv_prob_se, reference.surv_prob_se, rtol=1e-12)
-    cif = fit_cif(duration, status)
-    reference_cif = CumIncidenceRight(duration, status)
-    np.testing.assert_allclose(cif.cinc[0], reference_cif.cinc[0], rtol=1e-12)
-    np.testing.assert_allclose(cif.cinc_se[0], reference_cif.cinc_se[0], rtol=1e-12)
-    assert fit_cif(duration.copy(), status.copy()) is cif        # equal content: the same fit
-    assert fit_cif(duration, status, remember=False) is not cif
-    changed = duration.copy()
-    changed[0] += 1e-9
-    assert fit_cif(changed, status) is not cif
+@pytest.mark.parametrize("series", [
+    pd.Series(["a", None, "b", "a"], dtype="str"), pd.Series([1.0, np.nan, 2.5]), pd.Series([1, 2, 3]),
+    pd.Series(pd.Categorical(["x", None, "y"])), pd.Series([True, False, None], dtype=object),
+    pd.Series(["a", "b"], index=[5, 7], name="c"), pd.Series([], dtype="str"),
+], ids=["str", "float", "int", "categorical", "bool-object", "index", "empty"])
+def test_level_labels_per_level_equal_labels_per_row(series):
+    per_row = series.astype(object).where(series.notna(), MISSING_LEVEL).map(str).astype(object)
+    labels = level_labels(series)
+    assert labels.equals(per_row) and labels.dtype == per_row.dtype and labels.name == per_row.name
 
 
-def test_content_key_tells_dtype_shape_and_bytes_apart():
-    a = np.arange(6, dtype=np.int64)
-    assert content_key(a) == content_key(a.copy())
-    assert content_key(a) != content_key(a.astype(np.float64))
-    assert content_key(a) != content_key(a.reshape(2, 3))
-    assert content_key(a, a) != content_key(a)
-    calls = []
+@pytest.mark.parametrize("frequency", ["month", "week"])
+def test_cohort_labels_per_day_equal_labels_per_lead(frequency):
+    from sla_toolkit.funnel import cohort_labels
 
-    @by_content(size=2)
-    def twice(x):
-        calls.append(1)
-        return x * 2
-
-    for values in ([1, 2], [1, 2], [3], [4], [1, 2]):
-        twice(np.array(values))
-    assert len(calls) == 4   # [1, 2] remembered once, then pushed out by [3] and [4]
-    import threading
-
-    other = threading.Thread(target=lambda: twice(np.array([1, 2])))
-    other.start()
-    other.join()
-    assert len(calls) == 5   # another thread remembers its own results
+    rng = np.random.default_rng(0)
+    created = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400 * 86400, 100_000), unit="s"),
+                        name="created_at").astype("datetime64[us]")
+    created[::13] = pd.NaT
+    created.index = created.index * 3
+    if frequency == "month":
+        per_lead = created.dt.strftime("%Y-%m")
+    else:
+        per_lead = (created.dt.normalize() - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    assert cohort_labels(created, frequency).equals(per_lead)
 
 
-def test_km_events_equal_the_table_of_statsmodels():
-    from statsmodels.duration.survfunc import SurvfuncRight
-
-    from sla_toolkit.pacing import km_events
-
-    duration = np.round(RNG.exponential(10, 4_000), 1)   # many ties, events and censorings on the same days
-    event = RNG.random(4_000) < 0.4
-    duration[:5] = np.nan
-    table = km_events(duration, event)
-    fit = SurvfuncRight(duration[5:], event[5:].astype(float))
-    np.testing.assert_array_equal(table.times, fit.surv_times)
-    np.testing.assert_array_equal(table.events, fit.n_events)
-    np.testing.assert_array_equal(table.at_risk, fit.n_risk)
-    np.testing.assert_allclose(table.survival, fit.surv_prob, rtol=1e-12)
-    assert table.n == 3_995 and table.longest == np.nanmax(duration)
-
-
-def test_analyse_forgets_the_fits_it_remembered():
+def test_as_of_view_without_later_dates_is_the_table_and_never_writes_through():
     from sla_toolkit.datasets import GeneratorSettings, generate_campaign
-    from sla_toolkit.memo import remembered_count
-    from sla_toolkit.pipeline import analyse, lead_data_from_frames
+    from sla_toolkit.outcomes import as_of_view
 
-    campaign = generate_campaign(GeneratorSettings().with_expected_leads(600))
-    data = lead_data_from_frames(campaign.spec, campaign.leads, campaign.spend)
-    from sla_toolkit.survival import fit_km
-
-    fit_km(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
-    assert remembered_count() >= 1
-    analyse(data, as_of=campaign.as_of, with_models=False)
-    assert remembered_count() == 0
+    campaign = generate_campaign(GeneratorSettings().with_expected_leads(2000))
+    leads, spec = campaign.leads, campaign.spec
+    latest = max(leads[c].max() for c in leads.columns if c.endswith("_at"))
+    view = as_of_view(leads, spec, latest)
+    assert view.equals(leads) and view is not leads
+    view["channel"] = "changed"
+    assert (leads["channel"] != "changed").all()
+    earlier = as_of_view(leads, spec, latest - pd.Timedelta(days=30))
+    assert len(earlier) < len(leads)
