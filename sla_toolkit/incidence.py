@@ -29,7 +29,7 @@ import pandas as pd
 from .outcomes import lost_mask
 from .spec import SlaSpec
 from .memo import by_content
-from .stats import ascending, conversion_curve_frame, loglog_bounds, wilson_bounds
+from .stats import ascending, conversion_curve_frame, finite_by_duration, loglog_bounds, wilson_bounds
 from .types import stage_column
 
 CENSORED, WON, LOST = 0, 1, 2
@@ -83,21 +83,18 @@ def fit_cif(duration, status, *, remember: bool = True) -> CumIncidenceRight | N
     With ``remember``, equal inputs return the same (read-only) fit: a cycle fits each transition's curve
     on all its leads more than once. Fits that happen once (a channel's) pass ``remember=False``.
     """
-    fit = _fit_cif if remember else _fit_cif.__wrapped__
-    return fit(np.asarray(duration, dtype=float), np.asarray(status, dtype=int))
+    return _fit_cif(np.asarray(duration, dtype=float), np.asarray(status, dtype=int), remember=remember)
 
 
 @by_content()
 def _fit_cif(duration: np.ndarray, status: np.ndarray) -> CumIncidenceRight | None:
-    keep = np.isfinite(duration)
-    if not keep.any():
+    rows = finite_by_duration(duration, status)
+    if rows is None:
         return None
     from statsmodels.duration.survfunc import CumIncidenceRight   # deferred: heavy, not needed to show results
 
-    duration, status = duration[keep], status[keep]
-    order = np.argsort(duration)   # the fit does not depend on row order; readers want it sorted
     with np.errstate(divide="ignore", invalid="ignore"):   # n = d at a last time: see win_standard_error
-        return CumIncidenceRight(duration[order], status[order])
+        return CumIncidenceRight(*rows)
 
 
 _WIN_ARRAYS: "weakref.WeakKeyDictionary[CumIncidenceRight, tuple[np.ndarray, np.ndarray]]" = \

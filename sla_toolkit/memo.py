@@ -39,12 +39,17 @@ def _remembered(name: str) -> OrderedDict:
 
 
 def by_content(size: int = 8) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Decorator: remember the last ``size`` results of a function of numpy arrays, keyed by their content."""
+    """Decorator: remember the last ``size`` results of a function of numpy arrays, keyed by their content.
+
+    The decorated function takes ``remember=False`` for a call whose result will not be asked for again.
+    """
     def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
         name = f"{function.__module__}.{function.__qualname__}"
 
         @functools.wraps(function)
-        def wrapper(*arrays: np.ndarray) -> Result:
+        def wrapper(*arrays: np.ndarray, remember: bool = True) -> Result:
+            if not remember:   # a call made once (a channel's curve): nothing to keep
+                return function(*arrays)
             remembered, key = _remembered(name), content_key(*arrays)
             if key in remembered:
                 remembered.move_to_end(key)

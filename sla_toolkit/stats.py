@@ -143,6 +143,18 @@ def ascending(values) -> np.ndarray:
     return values
 
 
+def finite_by_duration(duration: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """``duration`` and ``columns`` on the rows with a finite duration, ordered by duration (None: no such row).
+
+    Survival fits do not depend on row order; sorted durations let their readers skip a sort (:func:`ascending`).
+    """
+    keep = np.isfinite(duration)
+    if not keep.any():
+        return None
+    order = np.argsort(duration[keep])
+    return tuple(values[keep][order] for values in (duration, *columns))
+
+
 def conversion_curve_frame(times, conversion, bounds, standard_error, durations,
                            confidence: float = 0.95) -> pd.DataFrame:
     """A conversion curve read at ``times``: ``bounds`` is ``(low, high, usable)`` of the conversion; where not

@@ -39,7 +39,7 @@ from .outcomes import as_of_view, lost_mask, transition_outcomes
 from .results import ResultMixin
 from .spec import SlaSpec
 from .memo import by_content
-from .stats import RateEstimate, conversion_curve_frame, loglog_bounds, wilson_interval
+from .stats import RateEstimate, conversion_curve_frame, finite_by_duration, loglog_bounds, wilson_interval
 from .types import transition_name
 
 HORIZONS_DAYS = (7, 30, 90)
@@ -158,20 +158,17 @@ def fit_km(duration, event, *, remember: bool = True) -> SurvfuncRight | None:
     With ``remember``, equal inputs return the same (read-only) fit: a cycle fits each transition's curve
     on all its leads more than once. Fits that happen once (a channel's) pass ``remember=False``.
     """
-    fit = _fit_km if remember else _fit_km.__wrapped__
-    return fit(np.asarray(duration, dtype=float), np.asarray(event, dtype=float))
+    return _fit_km(np.asarray(duration, dtype=float), np.asarray(event, dtype=float), remember=remember)
 
 
 @by_content()
 def _fit_km(duration: np.ndarray, event: np.ndarray) -> SurvfuncRight | None:
-    keep = np.isfinite(duration)
-    if not keep.any():
+    rows = finite_by_duration(duration, event)
+    if rows is None:
         return None
     from statsmodels.duration.survfunc import SurvfuncRight   # deferred: heavy, not needed to show results
 
-    duration, event = duration[keep], event[keep]
-    order = np.argsort(duration)   # the fit does not depend on row order; readers want it sorted
-    return SurvfuncRight(duration[order], event[order])
+    return SurvfuncRight(*rows)
 
 
 def km_conversion_at(survival: SurvfuncRight, times, confidence: float = 0.95) -> pd.DataFrame:
