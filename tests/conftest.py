@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,14 @@ def bank_dir() -> Path:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture
+def sample_copy(tmp_path) -> Path:
+    """A folder of its own holding the bundled sample's sla.yaml, source.yaml, leads and spend."""
+    from sla_toolkit.datasets import example_paths
+
+    sample = example_paths()
+    for path in (sample.sla, sample.source, sample.leads, sample.spend):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path

@@ -2,23 +2,18 @@
 the run folder; a run refused before the kernel is needed leaves no kernel behind."""
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from sla_toolkit.cli import main
-from sla_toolkit.datasets import example_paths
 from sla_toolkit.run import kernel as kernels
 
 
 @pytest.fixture
-def campaign(tmp_path) -> Path:
-    sample = example_paths()
-    for path in (sample.sla, sample.source, sample.leads, sample.spend):
-        shutil.copy(path, tmp_path / path.name)
-    return tmp_path
+def campaign(sample_copy) -> Path:
+    return sample_copy
 
 
 @pytest.fixture

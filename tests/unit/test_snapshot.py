@@ -4,12 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from sla_toolkit.datasets import example_paths
 from sla_toolkit.errors import RunError
 from sla_toolkit.pipeline import run_cycle
 from sla_toolkit.run.notebooks import run_notebooks
@@ -19,11 +17,8 @@ from sla_toolkit.snapshot import (SNAPSHOT_FILE, InputChangedError, check_unchan
 
 
 @pytest.fixture
-def campaign(tmp_path) -> Path:
-    sample = example_paths()
-    for path in (sample.sla, sample.source, sample.leads, sample.spend):
-        shutil.copy(path, tmp_path / path.name)
-    return tmp_path
+def campaign(sample_copy) -> Path:
+    return sample_copy
 
 
 def test_fingerprint_is_size_mtime_and_sha256(campaign):
