@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Reason
-from .followup import follow_up_sla
+from .followup import FollowUpResult, follow_up_sla
 from .funnel import stage_counts
 from .outcomes import as_of_view
 from .pacing import PacingResult, pace
@@ -121,13 +121,13 @@ def not_applicable(name: str, target: float, direction: Direction, why: str, cod
 
 def sla_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, spend: pd.DataFrame | None = None, *,
                conversions: ConversionResult | None = None, pacing: PacingResult | None = None,
-               clustered=None) -> ChecksResult:
+               clustered=None, follow_up: FollowUpResult | None = None) -> ChecksResult:
     """One check per target: stage rates, volume objectives, follow-up share, KPIs.
 
     Parameters
     ----------
     spend : canonical spend table (date, channel, campaign, spend), for cost KPIs.
-    conversions, pacing : results already computed for the same ``as_of`` (computed when None).
+    conversions, pacing, follow_up : results already computed for the same ``as_of`` (computed when None).
     clustered : :class:`~sla_toolkit.clustered.ClusteredRates` when ``analysis.cluster`` is declared: rate
         checks then judge on intervals widened by each step's cluster-robust / naive standard-error ratio.
     """
@@ -136,7 +136,7 @@ def sla_checks(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp, spend: p
     checks = rate_checks(conversions, spec, clustered)
     checks += volume_checks(leads, spec, as_of, pacing)
     if spec.follow_up is not None:
-        checks.append(follow_up_check(leads, spec, as_of))
+        checks.append(follow_up_check(leads, spec, as_of, follow_up))
     checks += kpi_checks(as_of_view(leads, spec, as_of), spec, as_of, spend)
     return ChecksResult(tuple(checks), as_of)
 
@@ -225,9 +225,10 @@ def _paced_check(name, target, expected, low, high, probability, pacing: PacingR
                     "pacing", probability=probability)
 
 
-def follow_up_check(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> SlaCheck:
-    """Share of leads at the follow-up stage touched within the promised hours."""
-    result = follow_up_sla(leads, spec, as_of)
+def follow_up_check(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
+                    result: FollowUpResult | None = None) -> SlaCheck:
+    """Share of leads at the follow-up stage touched within the promised hours (``result``: already computed)."""
+    result = follow_up_sla(leads, spec, as_of) if result is None else result
     name = f"follow-up {result.stage} within {result.within_hours:g}h"
     return described(_follow_up_check(name, result, spec), CheckKind.FOLLOW_UP, result.stage, spec,
                      hours=result.within_hours)

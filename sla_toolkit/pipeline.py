@@ -182,7 +182,8 @@ def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: boo
     clock.lap("funnel and survival")
     pacing = pace(leads, spec, cutoff)
     clustered = clustered_rates(leads, spec, cutoff)
-    checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing, clustered=clustered)
+    checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing, clustered=clustered,
+                        follow_up=follow_up)
     clock.lap("pacing and checks")
     compared = breakdowns(covered, spec, cutoff)
     clock.lap("breakdowns")

@@ -181,6 +181,33 @@ class BinomialData:
                             {k: v[rows] for k, v in self.numeric.items()}, self.trials[rows], self.successes[rows])
 
 
+def patterns_of(codes: list[np.ndarray], dims: list[int]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct rows of integer codes (``codes[j]`` in ``range(dims[j])``): each column's codes per pattern,
+    and each row's pattern index."""
+    if float(np.prod(dims, dtype=float)) < 2 ** 62:
+        patterns, inverse = np.unique(np.ravel_multi_index(codes, dims), return_inverse=True)
+        pattern_codes = np.unravel_index(patterns, dims)
+    else:
+        unique_rows, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+        pattern_codes = tuple(unique_rows.T)
+    return pattern_codes, inverse.reshape(-1)
+
+
+def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a 2-D float array (NaN equal to NaN) and each row's index among them.
+
+    A model that scores row by row gives ``scores(distinct)[inverse]`` equal to ``scores(matrix)``, for
+    a fraction of the cost when inputs repeat (levels and small counts: tens of thousands of distinct
+    rows among millions of leads).
+    """
+    factorized = [pd.factorize(column, use_na_sentinel=False) for column in matrix.T]
+    pattern_codes, inverse = patterns_of([codes for codes, _ in factorized], [len(u) for _, u in factorized])
+    distinct = np.column_stack([np.asarray(uniques, dtype=float)[codes]
+                                for (_, uniques), codes in zip(factorized, pattern_codes)]) \
+        if factorized else matrix[:0]
+    return distinct.reshape(len(pattern_codes[0]) if factorized else 0, matrix.shape[1]), inverse
+
+
 def aggregate_patterns(data: BinomialData) -> tuple[BinomialData, np.ndarray]:
     """One row per covariate pattern (categorical codes and numeric values), with summed trials and successes.
 
@@ -194,13 +221,7 @@ def aggregate_patterns(data: BinomialData) -> tuple[BinomialData, np.ndarray]:
         numeric_values.append(np.asarray(uniques, dtype=float))
     codes = [c.codes for c in data.categorical] + numeric_codes
     dims = [len(c.levels) for c in data.categorical] + [len(v) for v in numeric_values]
-    if float(np.prod(dims, dtype=float)) < 2 ** 62:
-        patterns, inverse = np.unique(np.ravel_multi_index(codes, dims), return_inverse=True)
-        pattern_codes = np.unravel_index(patterns, dims)
-    else:
-        unique_rows, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
-        pattern_codes = tuple(unique_rows.T)
-    inverse = inverse.reshape(-1)
+    pattern_codes, inverse = patterns_of(codes, dims)
     size = len(pattern_codes[0]) if codes else 0
     trials = np.bincount(inverse, weights=data.trials, minlength=size)
     successes = np.bincount(inverse, weights=data.successes, minlength=size)

@@ -27,7 +27,7 @@ from ..results import ResultMixin, jsonable
 from ..spec import SlaSpec, TimeOrder
 from .auc import auc_interval, delong_auc
 from .base import FitResult, Fitter, cannot_fit
-from .design import MISSING_LEVEL, level_labels, matured_rows, model_columns, split_columns
+from .design import MISSING_LEVEL, distinct_rows, level_labels, matured_rows, model_columns, split_columns
 from .leaks import LEAK_COLUMNS, leak_note, leak_table, single_feature_auc
 from .validation import ValidationPlan, plan_validation, resolve_time_order, time_sorted
 
@@ -173,8 +173,9 @@ class LeadScorer(Fitter):
 
         if self.pipeline_ is None:
             raise ValueError(f"no model to score with: {self._fitted_result().message}")
+        distinct, inverse = distinct_rows(self._inputs(frame).to_numpy(float))
         with threadpool_limits(limits=self.threads):
-            return self.pipeline_.predict_proba(self._inputs(frame).to_numpy(float))[:, 1]
+            return self.pipeline_.predict_proba(distinct)[:, 1][inverse]
 
     def plot_calibration(self, ax=None):
         return self._fitted_result().plot_calibration(ax)

@@ -9,6 +9,7 @@ from sla_toolkit.adjusted import NO_COHORT, creation_cohorts
 from sla_toolkit.breakdowns import level_categories, level_labels
 from sla_toolkit.incidence import fit_cif
 from sla_toolkit.memo import by_content, content_key
+from sla_toolkit.models.design import distinct_rows
 from sla_toolkit.pacing import _open_lead_groups
 from sla_toolkit.survival import fit_km
 
@@ -126,3 +127,31 @@ def test_analyse_forgets_the_fits_it_remembered():
     assert remembered_count() >= 1
     analyse(data, as_of=campaign.as_of, with_models=False)
     assert remembered_count() == 0
+
+
+def test_distinct_rows_rebuild_every_row_with_missing_values_equal():
+    rng = np.random.default_rng(3)
+    matrix = np.column_stack([rng.integers(0, 4, 500).astype(float), rng.choice([0.5, 1.5, np.nan], 500),
+                              rng.integers(0, 3, 500).astype(float)])
+    distinct, inverse = distinct_rows(matrix)
+    np.testing.assert_array_equal(distinct[inverse], matrix)            # NaN compares equal here
+    assert len(distinct) == len(pd.DataFrame(matrix).drop_duplicates()) <= 4 * 3 * 3
+
+
+@pytest.mark.parametrize("nonlinear", [False, True])   # logistic regression, then gradient boosting, chosen
+def test_scores_computed_once_per_distinct_input_equal_the_pipeline_on_every_row(nonlinear):
+    from sla_toolkit.models import LeadScorer
+
+    rng = np.random.default_rng(5)
+    n = 4_000
+    channel = rng.choice(["ads", "email", "events", "web"], n)
+    pages = rng.integers(0, 12, n).astype(float)
+    pages[rng.random(n) < 0.05] = np.nan
+    log_odds = np.where((pages > 4) & (pages < 8), 1.8, -1.5) if nonlinear else -2.0 + 0.3 * np.nan_to_num(pages)
+    frame = pd.DataFrame({"channel": pd.Series(channel, dtype="str"), "pages": pages,
+                          "converted_in_window": rng.random(n) < 1 / (1 + np.exp(-log_odds))})
+    scorer = LeadScorer(["channel", "pages"], folds=3).fit(frame)
+    assert scorer.chosen_ == ("gradient_boosting" if nonlinear else "logistic_regression")
+    unseen = frame.assign(channel=np.where(np.arange(n) % 7 == 0, "print", frame["channel"]))
+    every_row = scorer.pipeline_.predict_proba(scorer._inputs(unseen).to_numpy(float))[:, 1]
+    np.testing.assert_array_equal(scorer.predict_proba(unseen), every_row)
