@@ -14,6 +14,7 @@ from .spec import SlaSpec
 from .types import reached_column, stage_column
 
 _DAY = pd.Timedelta(days=1)
+_ONE_DAY = np.timedelta64(1, "D")
 
 
 def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -104,11 +105,9 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
     """
     as_of = pd.Timestamp(as_of)
     window = pd.Timedelta(days=spec.funnel.window_between(from_stage, to_stage))
-    entered = leads[reached_column(from_stage)].astype(bool)
-    converted = leads[reached_column(to_stage)].astype(bool) & entered
-    out = pd.DataFrame(index=leads.index)
-    out["entered"] = entered
-    out["converted"] = converted
+    entered = leads[reached_column(from_stage)].astype(bool).to_numpy()
+    converted = leads[reached_column(to_stage)].astype(bool).to_numpy() & entered
+    columns = {"entered": entered, "converted": converted}
     start = leads[stage_column(from_stage)] if stage_column(from_stage) in leads else None
     end = _event_time(leads, spec, to_stage)
     # Timed when the source stage has dates and the target stage either has dates or has had no
@@ -116,21 +115,30 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
     timed = start is not None and end is not None and bool(start.notna().any()) and (
         bool(end.notna().any()) or not bool(converted.any()))
     if not timed:
-        out["matured"] = entered
-        out["converted_in_window"] = converted
-        out["duration_days"] = np.nan
-        out["event"] = False
-        return out
-    gap = (end - start) / _DAY
-    gap = gap.clip(lower=0)
-    open_for = (as_of - start) / _DAY
-    out["matured"] = entered & start.notna() & (start + window <= as_of)
-    known_time = converted & end.notna()
-    out["converted_in_window"] = converted & (~end.notna() | (gap <= window / _DAY))
-    out["duration_days"] = np.where(known_time, gap, open_for.clip(lower=0))
-    out.loc[~entered | start.isna(), "duration_days"] = np.nan
-    out["event"] = known_time & start.notna()
-    return out
+        columns.update(matured=entered, converted_in_window=converted, duration_days=np.nan, event=False)
+        return pd.DataFrame(columns, index=leads.index)
+    # on numpy datetimes: NaT gives NaN in differences and False in comparisons, as pandas does
+    start, end, now = _datetimes(start), _datetimes(end), _naive_utc(as_of).to_datetime64()
+    has_start, has_end = ~np.isnat(start), ~np.isnat(end)
+    gap = np.maximum((end - start) / _ONE_DAY, 0)     # negative gaps (data quirks) count as 0
+    known_time = converted & has_end
+    duration = np.where(known_time, gap, np.maximum((now - start) / _ONE_DAY, 0))
+    duration[~entered | ~has_start] = np.nan
+    columns.update(matured=entered & has_start & (start + window.to_timedelta64() <= now),
+                   converted_in_window=converted & (~has_end | (gap <= window / _DAY)),
+                   duration_days=duration, event=known_time & has_start)
+    return pd.DataFrame(columns, index=leads.index)
+
+
+def _datetimes(when: pd.Series) -> np.ndarray:
+    """A datetime column as numpy ``datetime64``: time-zone-aware ones in UTC (as :func:`_naive_utc`)."""
+    if isinstance(when.dtype, pd.DatetimeTZDtype):
+        when = when.dt.tz_convert("UTC").dt.tz_localize(None)
+    return when.to_numpy()
+
+
+def _naive_utc(when: pd.Timestamp) -> pd.Timestamp:
+    return when if when.tzinfo is None else when.tz_convert("UTC").tz_localize(None)
 
 
 def _event_time(leads: pd.DataFrame, spec: SlaSpec, stage: str) -> pd.Series | None:

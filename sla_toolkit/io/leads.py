@@ -249,7 +249,7 @@ class _Builder:
             self.frame["lead_id"] = key_text(self.raw[self.columns["lead_id"]])
             # hashing ten million ids takes seconds: once here, for the duplicate-row and contract checks
             ids = self.frame["lead_id"]
-            self.ids_distinct = not (ids.isna().any() or ids.duplicated().any())
+            self.ids_distinct = not ids.isna().any() and ids.is_unique   # is_unique: a third of duplicated()'s time
             return
         if self.mapping.id.generate.value == "row_number":
             self.frame["lead_id"] = [f"{f}:{r}" for f, r in zip(self.raw[SOURCE_FILE], self.raw[SOURCE_ROW])]

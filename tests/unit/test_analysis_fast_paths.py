@@ -155,3 +155,31 @@ def test_scores_computed_once_per_distinct_input_equal_the_pipeline_on_every_row
     unseen = frame.assign(channel=np.where(np.arange(n) % 7 == 0, "print", frame["channel"]))
     every_row = scorer.pipeline_.predict_proba(scorer._inputs(unseen).to_numpy(float))[:, 1]
     np.testing.assert_array_equal(scorer.predict_proba(unseen), every_row)
+
+
+def _two_stage_spec():
+    from sla_toolkit.spec import SlaSpec
+
+    return SlaSpec.model_validate({"name": "t", "period": {"start": "2025-01-01", "end": "2025-03-31"},
+                                   "funnel": {"stages": ["lead", "customer"], "targets": {"lead->customer": 0.2},
+                                              "windows_days": {"customer": 10}}})
+
+
+def test_transition_outcomes_by_hand_with_missing_dates_negative_gaps_and_time_zones():
+    from sla_toolkit.outcomes import transition_outcomes
+
+    created = pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-25", "2025-01-28", None, "2025-01-05"])
+    won = pd.to_datetime(["2025-01-04 12:00", None, None, "2025-01-27 00:00", None, "2025-01-20 00:00"])
+    leads = pd.DataFrame({"lead_at": created, "reached_lead": [True] * 5 + [False],
+                          "customer_at": won, "reached_customer": [True, False, False, True, False, True]})
+    as_of = pd.Timestamp("2025-02-04")
+    out = transition_outcomes(leads, _two_stage_spec(), "lead", "customer", as_of)
+    assert out["entered"].tolist() == [True, True, True, True, True, False]
+    assert out["matured"].tolist() == [True, True, True, False, False, False]     # 10 days by Feb 4: Jan 25 yes
+    assert out["converted_in_window"].tolist() == [True, False, False, True, False, False]
+    np.testing.assert_array_equal(out["duration_days"], [3.5, 34.0, 10.0, 0.0, np.nan, np.nan])  # gap < 0 -> 0
+    assert out["event"].tolist() == [True, False, False, True, False, False]
+    aware = leads.assign(lead_at=created.tz_localize("UTC").tz_convert("America/New_York"),
+                         customer_at=won.tz_localize("UTC").tz_convert("Asia/Tokyo"))
+    pd.testing.assert_frame_equal(
+        transition_outcomes(aware, _two_stage_spec(), "lead", "customer", as_of.tz_localize("UTC")), out)
