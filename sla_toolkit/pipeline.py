@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -40,8 +41,13 @@ from .targets import ReverseFunnelResult, reverse_funnel
 from .scope import AsOfError, apply_scope, known_at, resolve_as_of
 from .types import Status
 
-__all__ = ["AsOfError", "CycleResult", "analyse", "apply_scope", "lead_data_from_frames", "resolve_as_of",
-           "run_cycle"]
+#: what :func:`analyse` takes to fit the model suite: called with the scoped leads, the spec, the as-of date and
+#: whether models are wanted, before the first step; it returns the call that yields the suite at the models
+#: step (:class:`sla_toolkit.run.worker.ModelWorker` has lead scoring cross-validated in a second process meanwhile)
+ModelFitter = Callable[[pd.DataFrame, SlaSpec, pd.Timestamp, bool], Callable[[], ModelSuite]]
+
+__all__ = ["AsOfError", "CycleResult", "ModelFitter", "analyse", "apply_scope", "fit_in_process",
+           "lead_data_from_frames", "resolve_as_of", "run_cycle"]
 
 
 @dataclass(frozen=True)
@@ -152,25 +158,36 @@ class _Clock:
         self.last = now
 
 
+def fit_in_process(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
+                   enabled: bool) -> Callable[[], ModelSuite]:
+    """The default :data:`ModelFitter`: fit at the models step, in this process."""
+    return lambda: fit_models(leads, spec, as_of, enabled=enabled)
+
+
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
-            with_models: bool = True, timings: dict[str, float] | None = None) -> CycleResult:
+            with_models: bool = True, timings: dict[str, float] | None = None,
+            fitter: ModelFitter = fit_in_process) -> CycleResult:
     """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`.
 
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
+    ``fitter`` fits the model suite (see :data:`ModelFitter`); it is handed the scoped leads before the
+    first step, so a fitter working elsewhere overlaps the steps before the models.
     """
     clock = _Clock(timings)
     try:
-        return _analyse(data, clock, as_of=as_of, cycle_id=cycle_id, with_models=with_models)
+        return _analyse(data, clock, as_of=as_of, cycle_id=cycle_id, with_models=with_models, fitter=fitter)
     finally:
         forget_all()   # fits remembered between the steps below are not needed once the result exists
 
 
-def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: bool) -> CycleResult:
+def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: bool,
+             fitter: ModelFitter) -> CycleResult:
     spec = data.spec
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
     # Nothing after the as-of date enters any figure: later leads out, later events undone.
     leads, spend, scope_note = known_at(leads, data.spend, spec, cutoff, scope_note)
+    fitted_models = fitter(leads, spec, cutoff, with_models)
     funnel = funnel_summary(leads, spec, cutoff)
     # conversions missing from the export before some date: rates and comparisons rest on the covered leads
     coverage = coverage_gap(leads, spec, cutoff)
@@ -187,7 +204,7 @@ def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: boo
     clock.lap("pacing and checks")
     compared = breakdowns(covered, spec, cutoff)
     clock.lap("breakdowns")
-    models = fit_models(leads, spec, cutoff, enabled=with_models)
+    models = fitted_models()
     clock.lap("models")
     costs = channel_costs(leads, spend, spec, cutoff) if spend is not None else None
     decided = decided_deals(leads, spec, cutoff)

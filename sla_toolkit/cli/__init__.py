@@ -5,6 +5,7 @@ Exit codes: 0 ok, 2 bad input, 1 run failure, 3 an SLA target missed (with --fai
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 from ..errors import SlaToolkitError
 from ..filecheck import os_reason
@@ -37,16 +38,41 @@ _UNUSED_OPTIONAL_IMPORTS = ("rfc3987_syntax", "hypothesis", "isoduration", "rfc3
                             "uri_template", "webcolors", "fqdn")
 
 
-def console_main() -> int:
-    """The ``sla-toolkit`` executable: :func:`main` in a process that skips :data:`_UNUSED_OPTIONAL_IMPORTS`.
+def console_main() -> NoReturn:
+    """The ``sla-toolkit`` executable: :func:`main` in a process that skips :data:`_UNUSED_OPTIONAL_IMPORTS`,
+    and ends without the interpreter's teardown (:func:`_end_process`).
 
     Only the executable does this: importing sla_toolkit, or calling :func:`main` from Python, leaves
-    the interpreter's imports alone.
+    the interpreter's imports and its exit alone.
     """
     for name in _UNUSED_OPTIONAL_IMPORTS:
         if name not in sys.modules:
             sys.modules[name] = None   # "import name" now raises ImportError, which those libraries expect
-    return main()
+    _end_process(main())
+
+
+def _end_process(code: int) -> NoReturn:
+    """Exit with ``code`` once every thread has finished and every exit handler has run, but without
+    the interpreter's teardown of its modules and objects.
+
+    After a cycle the process holds the scientific stack and the analysis' memory; freeing them one object
+    at a time took 0.4-0.6 s on a million leads, for memory the operating system takes back at once.
+    Everything the run wrote is closed and renamed into place before :func:`main` returns.
+    """
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()   # what the interpreter would run first on its way out (logging, temp files)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe: nothing more can be said
+            pass
+    os._exit(0 if code is None else int(code))
 
 
 def main(argv: list[str] | None = None) -> int:

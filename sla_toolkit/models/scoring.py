@@ -89,6 +89,17 @@ class LeadScoringResult(FitResult):
         return ax
 
 
+@dataclass(frozen=True)
+class ScoringInputs:
+    """What :meth:`LeadScorer.prepare` hands to :meth:`LeadScorer.cross_validate`: the numeric inputs of the
+    (sampled) matured rows, their outcomes, the notes so far and the result's counts."""
+
+    inputs: pd.DataFrame
+    y: np.ndarray
+    notes: tuple[str, ...]
+    base: dict
+
+
 class LeadScorer(Fitter):
     """Compare logistic regression and gradient boosting by CV, keep the better one, score leads.
 
@@ -130,6 +141,16 @@ class LeadScorer(Fitter):
 
     def fit(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> "LeadScorer":
         """Cross-validate both pipelines on the matured rows, then refit the better one on all of them."""
+        prepared = self.prepare(frame, outcome)
+        return self if prepared is None else self.cross_validate(prepared)
+
+    def prepare(self, frame: pd.DataFrame, outcome: str = "converted_in_window") -> ScoringInputs | None:
+        """The first half of :meth:`fit`: matured rows in time order, the sample above :attr:`max_rows` and the
+        numeric inputs; None when the data cannot support a model (``result_`` then says why).
+
+        :meth:`cross_validate` on what this returns is the second half, and may run in another process
+        (:mod:`sla_toolkit.run.worker`): it reads nothing but the scorer and these inputs.
+        """
         read = [*self.features, outcome, "matured", "created_at", "duration_days", "event"]
         rows, n_open = matured_rows(frame[[c for c in dict.fromkeys(read) if c in frame.columns]])
         notes = [f"{format_count(n_open, 'lead')} whose window has not elapsed {plural('is', n_open, 'are')} left out"] \
@@ -152,9 +173,7 @@ class LeadScorer(Fitter):
         if problem:
             self.result_ = cannot_fit(LeadScoringResult, "lead_scoring", *problem, SUMMARY_COLUMNS,
                                       notes=tuple(notes), **base)
-            return self
-        from threadpoolctl import threadpool_limits
-
+            return None
         if self.max_rows and len(y) > self.max_rows:
             keep = stratified_sample(y, self.max_rows, self.seed)
             notes.append(f"fitted and cross-validated on a stratified random sample of {len(keep):,} of the "
@@ -162,9 +181,14 @@ class LeadScorer(Fitter):
                          f"sample, about {np.sqrt(len(y) / len(keep)):.1f} times as wide as all rows would give")
             rows, y = rows.iloc[keep], y[keep]   # inputs are built for the sampled rows only
             base.update(n_rows=len(y), n_events=int(y.sum()), sampled_from=base["n_rows"])
-        inputs = self._inputs(rows)
+        return ScoringInputs(self._inputs(rows), y, tuple(notes), base)
+
+    def cross_validate(self, prepared: ScoringInputs) -> "LeadScorer":
+        """The second half of :meth:`fit`: both pipelines cross-validated, the better one refitted (``result_``)."""
+        from threadpoolctl import threadpool_limits
+
         with threadpool_limits(limits=self.threads):
-            self.result_ = self._cross_validate(inputs, y, notes, base)
+            self.result_ = self._cross_validate(prepared.inputs, prepared.y, list(prepared.notes), dict(prepared.base))
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from .base import FitResult
 from .cox import TimeToConvert as CoxTimeToConvert
 from .design import outcome_frame
 from .glm import AdjustedEffects
-from .scoring import LeadScorer, OpenLeadScores, score_open_leads
+from .scoring import LeadScorer, OpenLeadScores, ScoringInputs, score_open_leads
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,41 @@ def scoring_frame(leads: pd.DataFrame, spec: SlaSpec, as_of) -> tuple[tuple[str,
     return first_step, outcome_frame(leads, spec, as_of, *first_step)
 
 
+#: how :func:`start_models` runs the lead scorer's cross-validation: called with the prepared scorer and its
+#: inputs, it returns the call that yields the validated scorer (:func:`validate_here`, or another process)
+CrossValidation = Callable[[LeadScorer, ScoringInputs], Callable[[], LeadScorer]]
+
+
+def validate_here(scorer: LeadScorer, prepared: ScoringInputs) -> Callable[[], LeadScorer]:
+    """The default :data:`CrossValidation`: in this process, when the suite is assembled."""
+    return lambda: scorer.cross_validate(prepared)
+
+
 def fit_models(leads: pd.DataFrame, spec: SlaSpec, as_of, *, enabled: bool = True) -> ModelSuite:
     """Fit every model; a model the data cannot support comes back ``fitted=False`` with its reason."""
+    return start_models(leads, spec, as_of, enabled=enabled)()
+
+
+def start_models(leads: pd.DataFrame, spec: SlaSpec, as_of, *, enabled: bool = True,
+                 cross_validate: CrossValidation = validate_here) -> Callable[[], ModelSuite]:
+    """:func:`fit_models` in two steps: prepare lead scoring now and hand its cross-validation (the suite's
+    largest cost, on a sample of at most :data:`~sla_toolkit.models.scoring.SCORING_SAMPLE_ROWS` rows) to
+    ``cross_validate``; the returned call fits the GLMs and the Cox model and assembles the suite."""
     if not enabled:
-        return ModelSuite(skipped="models not requested for this run")
-    stages = spec.funnel.stages
-    effects = {}
-    for a, b in zip(stages, stages[1:]):
-        frame = outcome_frame(leads, spec, as_of, a, b)
-        effects[transition_name(a, b)] = AdjustedEffects.from_spec(spec).fit(frame).result_
+        skipped = ModelSuite(skipped="models not requested for this run")
+        return lambda: skipped
     (a, b), frame = scoring_frame(leads, spec, as_of)
-    scorer = LeadScorer.from_spec(spec).fit(frame)
-    open_scores = score_open_leads(scorer, frame) if scorer.result_.fitted else None
-    cox = CoxTimeToConvert.from_spec(spec).fit(frame).result_
-    return ModelSuite(effects, transition_name(a, b), scorer.result_, open_scores, cox)
+    scorer = LeadScorer.from_spec(spec)
+    prepared = scorer.prepare(frame)
+    validated = (lambda: scorer) if prepared is None else cross_validate(scorer, prepared)
+
+    def assemble() -> ModelSuite:
+        stages = spec.funnel.stages
+        effects = {transition_name(x, y): AdjustedEffects.from_spec(spec).fit(outcome_frame(leads, spec, as_of, x, y))
+                   .result_ for x, y in zip(stages, stages[1:])}
+        fitted = validated()
+        open_scores = score_open_leads(fitted, frame) if fitted.result_.fitted else None
+        cox = CoxTimeToConvert.from_spec(spec).fit(frame).result_
+        return ModelSuite(effects, transition_name(a, b), fitted.result_, open_scores, cox)
+
+    return assemble

@@ -28,6 +28,7 @@ from ..io.mapping import load_mapping
 from ..parameters import _raise_problems, inspect_parameters, parse_cli_parameters, read_parameters_file
 from .kernel import WarmKernel
 from .notebooks import RunOutcome, RunPlan, run_notebooks
+from .worker import ModelWorker
 from ..snapshot import (SNAPSHOT_FILE, CycleSnapshot, InputChangedError, check_unchanged, fingerprint_all,
                        input_files, snapshot_bytes)
 from ..spec import load_spec
@@ -107,16 +108,21 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None,
     files = input_files(mapping)
     with _phase("fingerprint inputs", timings):
         inputs = fingerprint_all(files)
-    with _phase("read and validate", timings):
-        data = load_leads(spec, mapping)
-        enforce_quarantine_share(data)
-    with _phase("fingerprint inputs", timings):
-        check_unchanged(inputs, "while the run was reading it")
-    if on_input_read is not None:
-        on_input_read()
-    as_of, cycle_id = request.as_of or None, request.cycle_id or None
-    result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
-                     timings=timings)
+    worker = ModelWorker()
+    try:
+        worker.start_for(sum(f.size for f in inputs))   # it imports scikit-learn while the input is read
+        with _phase("read and validate", timings):
+            data = load_leads(spec, mapping)
+            enforce_quarantine_share(data)
+        with _phase("fingerprint inputs", timings):
+            check_unchanged(inputs, "while the run was reading it")
+        if on_input_read is not None:
+            on_input_read()
+        as_of, cycle_id = request.as_of or None, request.cycle_id or None
+        result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
+                         timings=timings, fitter=worker.fitter)
+    finally:
+        worker.shutdown()
     with _phase("results and snapshot", timings):
         results = result.to_dict()
         prepared = output_files(result, results)
@@ -127,7 +133,7 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None,
     report_parameters = {**extra, **common, "cycle_id": result.cycle_id,
                          "past_cycles_json": _past_cycles_json(history, spec.name, result.cycle_id)}
     log_lines = tuple(f"input {f.text()}" for f in inputs) + tuple(
-        f"{name}: done in {seconds:.2f} s" for name, seconds in timings.items())
+        f"{name}: done in {seconds:.2f} s" for name, seconds in timings.items()) + tuple(worker.log)
     plan = RunPlan(
         notebooks=(("cycle_report", CYCLE_NOTEBOOK, report_parameters), ("daily_pacing", PACING_NOTEBOOK, common)),
         out_root=Path(request.out), sla_slug=spec.slug, cycle_id=result.cycle_id, timeout_s=request.timeout_s,
