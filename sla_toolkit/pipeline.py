@@ -9,6 +9,7 @@ Example
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -166,22 +167,26 @@ def fit_in_process(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp,
 
 def analyse(data: LeadData, *, as_of: str | dt.date | None = None, cycle_id: str | None = None,
             with_models: bool = True, timings: dict[str, float] | None = None,
-            fitter: ModelFitter = fit_in_process) -> CycleResult:
+            fitter: ModelFitter = fit_in_process,
+            on_results: Callable[[dict[str, object]], None] | None = None) -> CycleResult:
     """Every analysis step on already-loaded data (no file I/O): the body of :func:`run_cycle`.
 
     ``timings``, when given, receives the wall seconds of each group of steps (for run.log and benchmarks).
     ``fitter`` fits the model suite (see :data:`ModelFitter`); it is handed the scoped leads before the
-    first step, so a fitter working elsewhere overlaps the steps before the models.
+    first step, so a fitter working elsewhere overlaps the steps before the models. ``on_results``, when
+    given, receives each group of results (:class:`CycleResult` field names) as soon as it is computed:
+    ``sla-toolkit run`` has its kernel draw their charts meanwhile (:mod:`sla_toolkit.report.predraw`).
     """
     clock = _Clock(timings)
     try:
-        return _analyse(data, clock, as_of=as_of, cycle_id=cycle_id, with_models=with_models, fitter=fitter)
+        return _analyse(data, clock, as_of=as_of, cycle_id=cycle_id, with_models=with_models, fitter=fitter,
+                        on_results=on_results or (lambda results: None))
     finally:
         forget_all()   # fits remembered between the steps below are not needed once the result exists
 
 
-def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: bool,
-             fitter: ModelFitter) -> CycleResult:
+def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: bool, fitter: ModelFitter,
+             on_results: Callable[[dict[str, object]], None]) -> CycleResult:
     spec = data.spec
     cutoff = resolve_as_of(data, as_of)
     leads, scope_note = apply_scope(data.leads, spec)
@@ -197,15 +202,19 @@ def _analyse(data: LeadData, clock: _Clock, *, as_of, cycle_id, with_models: boo
     follow_up = follow_up_sla(leads, spec, cutoff)
     needed = reverse_funnel(covered, spec, cutoff, conversions=conversion)
     clock.lap("funnel and survival")
+    on_results({"time_to_convert": timing, "conversion": conversion})
     pacing = pace(leads, spec, cutoff)
     clustered = clustered_rates(leads, spec, cutoff)
     checks = sla_checks(leads, spec, cutoff, spend, conversions=conversion, pacing=pacing, clustered=clustered,
                         follow_up=follow_up)
     clock.lap("pacing and checks")
+    on_results({"pacing": pacing, "funnel": funnel, "conversion": conversion, "checks": checks})
     compared = breakdowns(covered, spec, cutoff)
     clock.lap("breakdowns")
+    on_results({"breakdowns": compared})
     models = fitted_models()
     clock.lap("models")
+    on_results({"models": dataclasses.replace(models, open_scores=None)})   # charts never read per-lead scores
     costs = channel_costs(leads, spend, spec, cutoff) if spend is not None else None
     decided = decided_deals(leads, spec, cutoff)
     findings = derive_findings(finding_inputs(spec, data.quality, conversion, checks, compared, follow_up,

@@ -7,10 +7,13 @@ so the notebook, ``CycleResult._repr_html_`` and the exported report show the sa
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import math
 import pickle
+from collections import OrderedDict
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -49,25 +52,43 @@ def _count(value: float) -> str:
 
 # -- burn-up -------------------------------------------------------------------------------------------------
 
-_BURN_UP_DRAWN: dict[bytes, str] = {}   # the two notebooks of a run show the same pacing: draw it once
+_DRAWN: OrderedDict[bytes, str] = OrderedDict()   # chart HTML by digest of the drawing function and its inputs
+_DRAWN_KEPT = 64
 
 
-def burn_up_chart(pacing) -> str:
-    """Cumulative customers against the target, with the simulated fan from today to the deadline.
+def drawn_once(function: Callable[..., str]) -> Callable[..., str]:
+    """Decorator: a chart drawn from inputs equal to (pickled the same as) ones already drawn in this
+    process is not drawn again.
 
-    The chart of a pacing equal to one already drawn in this process (pickled the same) is reused.
+    The two notebooks of a run show the same pacing, and ``sla-toolkit run`` has its kernel draw each
+    chart while the cycle is still being computed (:func:`sla_toolkit.report.predraw.draw`): the notebook
+    then finds the chart of its own, equal, inputs. Inputs that cannot be pickled are drawn every time.
     """
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs) -> str:
+        try:
+            key = hashlib.sha256(pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)).digest()
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return function(*args, **kwargs)
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+        html = _DRAWN[key] = function(*args, **kwargs)
+        if len(_DRAWN) > _DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+        return html
+
+    return wrapper
+
+
+@drawn_once
+def burn_up_chart(pacing) -> str:
+    """Cumulative customers against the target, with the simulated fan from today to the deadline."""
     if not pacing.cumulative or not pacing.fan or pacing.status.value == "NOT_APPLICABLE":
         return ""
-    try:
-        key = hashlib.sha256(pickle.dumps(pacing, protocol=pickle.HIGHEST_PROTOCOL)).digest()
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return _burn_up(pacing)
-    if key not in _BURN_UP_DRAWN:
-        if len(_BURN_UP_DRAWN) >= 8:
-            _BURN_UP_DRAWN.clear()
-        _BURN_UP_DRAWN[key] = _burn_up(pacing)
-    return _BURN_UP_DRAWN[key]
+    return _burn_up(pacing)
 
 
 def _burn_up(pacing) -> str:
@@ -116,11 +137,15 @@ _BASIS_SHORT = {"matured_cohort": "leads whose window has ended", "km_projection
 
 def funnel_chart(result) -> str:
     """Leads reaching each stage, each step labelled with the rate the scorecard judges (same basis)."""
-    overall = result.funnel.overall
-    if overall.empty:
+    if result.funnel.overall.empty:
         return ""
-    steps = {t.transition: t for t in result.conversion.transitions}
     targets = {c.subject: c.target for c in result.checks.checks if c.kind.value == "rate"}
+    return _funnel_chart(result.funnel.overall, tuple(result.conversion.transitions), targets)
+
+
+@drawn_once
+def _funnel_chart(overall: pd.DataFrame, transitions: tuple, targets: dict) -> str:
+    steps = {t.transition: t for t in transitions}
     stages = overall["stage"].tolist()
     counts = overall["count"].to_numpy(float)
     fig, ax = subplots(figsize=(9.5, 0.62 * len(stages) + 1.0))
@@ -164,7 +189,11 @@ _VERDICT_COLOURS = {"ABOVE_REST": ABOVE, "BELOW_REST": BELOW}
 
 def breakdown_forest_charts(result) -> list[str]:
     """One forest plot per step: each segment level's adjusted difference from the rest, with its interval."""
-    summary = result.breakdowns.summary
+    return list(_breakdown_forest_charts(result.breakdowns.summary))
+
+
+@drawn_once
+def _breakdown_forest_charts(summary: pd.DataFrame) -> list[str]:
     if summary.empty:
         return []
     charts = []
@@ -199,6 +228,7 @@ def _ratio_rows(fit, ratio: str) -> pd.DataFrame:
                               for c, lv, role in zip(rows["column"], rows["level"], rows["role"])])
 
 
+@drawn_once
 def ratio_forest_chart(fits: dict, ratio: str, what: str) -> str:
     """Odds or hazard ratios of several fits side by side (log scale, one row per term, references left out)."""
     tables = {name: _ratio_rows(fit, ratio) for name, fit in fits.items()
@@ -232,6 +262,7 @@ def ratio_forest_chart(fits: dict, ratio: str, what: str) -> str:
 
 # -- Kaplan–Meier ---------------------------------------------------------------------------------------------
 
+@drawn_once
 def km_chart(curves: pd.DataFrame, transition: str, window: int | None, top: int = KM_GROUPS,
              method: str = "Kaplan–Meier") -> str:
     """Share converted over time for all leads and the ``top`` largest groups, each with its 95% band
@@ -273,3 +304,14 @@ def time_to_convert_charts(result, limit: int = 3) -> list[str]:
     windows = {t.transition: t.window_days for t in result.conversion.transitions}
     method = result.time_to_convert.method.short
     return [km_chart(curves, t, windows.get(t), method=method) for t in curves["transition"].unique()[:limit]]
+
+
+@drawn_once
+def calibration_chart(scoring) -> str:
+    """Lead scoring's predicted against observed conversion, per model (nothing when no model was fitted)."""
+    if scoring is None or not scoring.fitted:
+        return ""
+    fig, ax = subplots(figsize=(6.0, 4.0))
+    scoring.plot_calibration(ax)
+    return figure_html(fig, "Lead scoring: predicted against observed conversion; points on the dashed line mean "
+                            "the scores can be taken at face value.")

@@ -55,19 +55,18 @@ def breakdowns(result) -> str:
 
 def models(result) -> str:
     """Odds- and hazard-ratio forest plots, calibration, and the model tables, closed by default."""
-    m = result.models
-    parts = []
-    if not m.skipped:
-        parts.append(charts.ratio_forest_chart(m.adjusted_effects, "odds_ratio", "odds ratios of converting"))
-        parts.append(charts.ratio_forest_chart({m.scoring_transition: m.time_to_convert}, "hazard_ratio",
-                                               "hazard ratios of converting sooner"))
-        if m.scoring is not None and m.scoring.fitted:
-            fig, ax = charts.subplots(figsize=(6.0, 4.0))
-            m.scoring.plot_calibration(ax)
-            parts.append(charts.figure_html(fig, "Lead scoring: predicted against observed conversion; points on "
-                                                 "the dashed line mean the scores can be taken at face value."))
-    return sections.collapsed("".join(parts) + sections.models_block(result),
+    return sections.collapsed("".join(model_charts(result.models)) + sections.models_block(result),
                               "Conversion models: odds ratios, hazard ratios, lead scoring")
+
+
+def model_charts(m) -> list[str]:
+    """The odds-ratio and hazard-ratio forest plots and the calibration chart of a model suite."""
+    if m.skipped:
+        return []
+    return [charts.ratio_forest_chart(m.adjusted_effects, "odds_ratio", "odds ratios of converting"),
+            charts.ratio_forest_chart({m.scoring_transition: m.time_to_convert}, "hazard_ratio",
+                                      "hazard ratios of converting sooner"),
+            charts.calibration_chart(m.scoring)]
 
 
 def spend(result) -> str:

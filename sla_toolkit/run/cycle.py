@@ -80,12 +80,14 @@ def _phase(name: str, timings: dict[str, float]) -> Iterator[None]:
 
 
 def prepare_cycle_run(request: CycleRunRequest, history: History | None = None,
-                      on_input_read: Callable[[], None] | None = None) -> PreparedRun:
+                      on_input_read: Callable[[], None] | None = None,
+                      on_results: Callable[[dict[str, object]], None] | None = None) -> PreparedRun:
     """Validate everything, read the input once, compute the cycle once; return the run plan.
 
     With a ``history``, the past cycles of this SLA are read from the ledger once and handed to the report
     notebook (``past_cycles_json``) for its "since last cycle" section. ``on_input_read`` is called once
-    the input has been read and validated, before the cycle is computed (the run starts its kernel there).
+    the input has been read and validated, before the cycle is computed (the run starts its kernel there);
+    ``on_results`` receives each group of results as the cycle is computed (the kernel draws their charts).
 
     Raises
     ------
@@ -120,7 +122,7 @@ def prepare_cycle_run(request: CycleRunRequest, history: History | None = None,
             on_input_read()
         as_of, cycle_id = request.as_of or None, request.cycle_id or None
         result = analyse(data, as_of=as_of, cycle_id=cycle_id, with_models=extra.get("fit_models", True),
-                         timings=timings, fitter=worker.fitter)
+                         timings=timings, fitter=worker.fitter, on_results=on_results)
     finally:
         worker.shutdown()
     with _phase("results and snapshot", timings):
@@ -168,7 +170,7 @@ def run_cycle_notebooks(request: CycleRunRequest) -> RunOutcome:
     history = History.at(request.out, request.history_env) if request.record_history else None
     kernel = WarmKernel()
     try:
-        prepared = prepare_cycle_run(request, history, on_input_read=kernel.start)
+        prepared = prepare_cycle_run(request, history, on_input_read=kernel.start, on_results=kernel.predraw)
         plan = prepared.plan
         with recorded_run(history, prepared.result.spec.name, plan.cycle_id, sla_slug=plan.sla_slug,
                           run_dir=plan.target) as recording:

@@ -3,7 +3,8 @@
 A kernel's fixed cost (starting the process, importing pandas, matplotlib and the report stack, loading
 fonts) is seconds. :class:`WarmKernel` starts the kernel once the run's input has been read and
 validated, and has it import the report stack (:data:`WARM_UP`) while this process computes the cycle:
-on two cores the two proceed side by side. A run refused before that point (bad input, exit code 2)
+on two cores the two proceed side by side. As each group of results is computed, the kernel draws its
+charts (:meth:`WarmKernel.predraw`, :mod:`sla_toolkit.report.predraw`), so the report notebook finds them drawn. A run refused before that point (bad input, exit code 2)
 starts no kernel; one refused after it shuts the kernel down (:meth:`WarmKernel.shutdown`, also on
 SIGTERM). The kernel is started in a private temporary folder, since the run folder does not exist yet;
 :meth:`WarmKernel.adopted` moves it into the run folder and sends its standard error (ipykernel's
@@ -133,6 +134,7 @@ class WarmKernel:
         self._client: Any = None
         self._stderr: _StderrRelay | None = None
         self._folder: Path | None = None
+        self._predrawn = 0
 
     @property
     def started(self) -> bool:
@@ -162,6 +164,23 @@ class WarmKernel:
         except BaseException:
             self.shutdown()
             raise
+
+    def predraw(self, results: dict[str, object]) -> None:
+        """Have the kernel draw the charts of ``results`` (:func:`sla_toolkit.report.predraw.draw`), not waited
+        for: the notebook finds them drawn. Results that cannot be pickled are left to the notebook."""
+        if not self.started:
+            return
+        import pickle
+
+        self._predrawn += 1
+        path = self._folder / f"results-{self._predrawn}.pkl"
+        try:
+            path.write_bytes(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError, OSError):
+            path.unlink(missing_ok=True)
+            return
+        self._client.execute(f"__import__('sla_toolkit.report.predraw', fromlist=['draw']).draw({str(path)!r})",
+                             silent=True, store_history=False)
 
     @contextmanager
     def adopted(self, cwd: Path, log_path: Path, timeout_s: float | None = None) -> Iterator[Any]:

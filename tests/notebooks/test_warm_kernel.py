@@ -116,3 +116,32 @@ def test_a_kernel_that_cannot_start_early_is_left_to_the_run(monkeypatch):
     kernel = kernels.WarmKernel()
     kernel.start()                                   # nothing raised: run_notebooks starts its own kernel
     assert not kernel.started and kernel._folder is None
+
+
+def test_results_handed_to_the_warm_kernel_are_drawn_there_before_the_notebook(tmp_path):
+    import pickle
+
+    from sla_toolkit.datasets import example_paths
+    from sla_toolkit.io import load_leads
+    from sla_toolkit.pipeline import analyse
+    from sla_toolkit.spec import load_spec
+
+    paths = example_paths()
+    kernel = kernels.WarmKernel()
+    kernel.start()
+    analyse(load_leads(load_spec(paths.sla), paths.source), on_results=kernel.predraw)
+    kernel.predraw({"unpicklable": lambda: None})                       # left to the notebook, nothing raised
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with kernel.adopted(folder, folder / "run.log", timeout_s=300) as manager:   # waits for the drawings
+        client = manager.blocking_client()
+        client.start_channels()
+        try:
+            reply = client.execute_interactive(
+                "from sla_toolkit.report import charts\n"
+                "open('drawn.txt', 'w').write(str(len(charts._DRAWN)))", timeout=120)
+        finally:
+            client.stop_channels()
+        assert reply["content"]["status"] == "ok"
+    assert int((folder / "drawn.txt").read_text()) >= 6   # burn-up, funnel, 3 curves, forests, ratios, calibration
+    assert not list(tmp_path.glob("results-*.pkl"))

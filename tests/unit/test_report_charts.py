@@ -115,9 +115,9 @@ def test_burn_up_of_an_equal_pacing_is_drawn_once_and_a_different_one_again():
     import pickle
 
     result = pace(hand_leads(), make_spec(simulations=2000), AS_OF)
-    charts._BURN_UP_DRAWN.clear()
+    charts._DRAWN.clear()
     first = charts.burn_up_chart(result)
     again = charts.burn_up_chart(pickle.loads(pickle.dumps(result)))   # the second notebook's own copy
-    assert again == first and len(charts._BURN_UP_DRAWN) == 1
+    assert again == first and len(charts._DRAWN) == 1
     other = pace(hand_leads(), make_spec(customers=9, simulations=2000), AS_OF)
-    assert charts.burn_up_chart(other) != first and len(charts._BURN_UP_DRAWN) == 2
+    assert charts.burn_up_chart(other) != first and len(charts._DRAWN) == 2
