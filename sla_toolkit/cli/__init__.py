@@ -48,7 +48,10 @@ def console_main() -> NoReturn:
     for name in _UNUSED_OPTIONAL_IMPORTS:
         if name not in sys.modules:
             sys.modules[name] = None   # "import name" now raises ImportError, which those libraries expect
-    _end_process(main())
+    code = main()
+    if sys.gettrace() is None and sys.getprofile() is None:   # no debugger, profiler or coverage to report after us
+        _end_process(code)
+    sys.exit(code)
 
 
 def _end_process(code: int) -> NoReturn:
