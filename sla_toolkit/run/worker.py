@@ -26,13 +26,14 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 import pandas as pd
 
 from ..models.scoring import LeadScorer, ScoringInputs
-from ..models.suite import ModelSuite, start_models, validate_here
+from ..models.suite import ModelSuite, start_models
 from ..spec import SlaSpec
 
 __all__ = ["MODEL_WORKER_FROM_BYTES", "MODEL_WORKER_FROM_LEADS", "SWITCH", "ModelWorker", "usable_cores"]
@@ -82,6 +83,14 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
         pass
 
 
+def _send(pipe: BinaryIO, request: bytes) -> None:
+    try:
+        pipe.write(request)
+        pipe.close()
+    except (BrokenPipeError, OSError, ValueError):   # the worker died, or was shut down meanwhile
+        pass
+
+
 class ModelWorker:
     """The second process of one run; :meth:`fitter` is the :data:`~sla_toolkit.pipeline.ModelFitter` it offers.
 
@@ -121,28 +130,26 @@ class ModelWorker:
         return start_models(leads, spec, as_of, cross_validate=self._cross_validate)
 
     def _cross_validate(self, scorer: LeadScorer, prepared: ScoringInputs) -> Callable[[], LeadScorer]:
-        try:
-            pickle.dump((scorer, prepared), self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self._process.stdin.close()
-        except (BrokenPipeError, OSError):
-            return self._in_process(scorer, prepared, "could not be reached")
-        return lambda: self._collect(scorer, prepared)
+        request = pickle.dumps((scorer, prepared), protocol=pickle.HIGHEST_PROTOCOL)
+        # written beside the analysis: a worker still importing reads nothing, and a pipe holds only 64 kB
+        sending = threading.Thread(target=_send, args=(self._process.stdin, request), name="sla-toolkit scoring",
+                                   daemon=True)
+        sending.start()
+        return lambda: self._collect(scorer, prepared, sending)
 
-    def _collect(self, scorer: LeadScorer, prepared: ScoringInputs) -> LeadScorer:
+    def _collect(self, scorer: LeadScorer, prepared: ScoringInputs, sending: threading.Thread) -> LeadScorer:
         try:
-            validated = pickle.load(self._process.stdout)
+            validated = pickle.load(self._process.stdout)   # EOF as well when the request could not be sent
         except (EOFError, OSError, pickle.UnpicklingError):   # the worker died (killed, out of memory)
             validated = None
         finally:
             self.shutdown()
+            sending.join()
         if validated is None:
-            return self._in_process(scorer, prepared, "did not return a result")()
+            self.log.append("the model worker did not return a result: lead scoring was cross-validated in the "
+                            "main process")
+            return scorer.cross_validate(prepared)
         return validated
-
-    def _in_process(self, scorer: LeadScorer, prepared: ScoringInputs, what: str) -> Callable[[], LeadScorer]:
-        self.log.append(f"model worker {what}: lead scoring was cross-validated in the main process")
-        self.shutdown()
-        return validate_here(scorer, prepared)
 
     def shutdown(self) -> None:
         """Stop the worker (idempotent): a validation still running is abandoned."""
