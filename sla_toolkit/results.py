@@ -25,9 +25,7 @@ def jsonable(value: Any) -> Any:
             return value.to_dict()
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, pd.DataFrame):
-        return [{str(k): jsonable(v) for k, v in row.items()} for row in value.reset_index().to_dict("records")] \
-            if not isinstance(value.index, pd.RangeIndex) else \
-            [{str(k): jsonable(v) for k, v in row.items()} for row in value.to_dict("records")]
+        return _records(value if isinstance(value.index, pd.RangeIndex) else value.reset_index())
     if isinstance(value, pd.Series):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, dict):
@@ -45,6 +43,25 @@ def jsonable(value: Any) -> Any:
     if value is pd.NaT or value is pd.NA:
         return None
     return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`jsonable` of each row of ``frame``, converted a column at a time (a curve table has thousands of rows)."""
+    names = [str(name) for name in frame.columns]
+    if len(set(names)) < len(names):   # repeated names: each row keeps the last, as to_dict does
+        return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    columns = [_column_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(names, row)) for row in zip(*columns)] if columns else [{} for _ in range(len(frame))]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = column.to_numpy()
+        return [v if finite else None for v, finite in zip(values.tolist(), np.isfinite(values).tolist())]
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return column.to_numpy().tolist()
+    return [jsonable(v) for v in column.tolist()]
 
 
 class ResultMixin:

@@ -358,9 +358,12 @@ def cycle_results() -> dict[str, dict]:
 
 
 class _NoKernel:
-    """Stands in for the warm kernel where the notebook run is faked: nothing to start or shut down."""
+    """Stands in for the warm kernel where the notebook run is faked: nothing to start, draw or shut down."""
 
     def start(self) -> None:
+        pass
+
+    def predraw(self, results) -> None:
         pass
 
     def shutdown(self) -> None:
