@@ -292,7 +292,8 @@ class LeadScorer(Fitter):
         importance_table = pd.DataFrame(dict(feature=inputs.columns, importance_mean=importance.importances_mean,
                                              importance_std=importance.importances_std)) \
             .sort_values("importance_mean", ascending=False, ignore_index=True)
-        leaks = leak_table(single_feature_auc(inputs, y, self.categorical_, self.seed), importance_table)
+        leaks = leak_table(single_feature_auc(inputs, y, self.categorical_, self.seed), importance_table,
+                           model_auc=float(summary.loc[summary["chosen"], criterion].iloc[0]))
         possible_leaks = tuple(leaks.loc[leaks["possible_leak"], "feature"])
         refit = self._refit_without(possible_leaks, summary, inputs, y, plan) if possible_leaks else None
         if possible_leaks:

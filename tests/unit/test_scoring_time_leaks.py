@@ -95,15 +95,33 @@ def test_a_leaking_field_is_flagged_by_name_and_the_refit_without_it_is_shown():
     assert saved["possible_leaks"] == ["lead_quality"] and len(saved["leak_refit"]) == 2
 
 
-def test_leak_table_flags_a_column_carrying_most_of_the_importance():
+def test_leak_table_flags_a_column_carrying_most_of_the_importance_of_a_strong_model():
     single = pd.Series({"a": 0.7, "b": 0.6, "c": 0.55})
     importance = pd.DataFrame({"feature": ["a", "b", "c"], "importance_mean": [0.12, 0.05, -0.01]})
-    table = leak_table(single, importance).set_index("feature")
+    table = leak_table(single, importance, model_auc=0.91).set_index("feature")
     assert table["possible_leak"].to_dict() == {"a": True, "b": False, "c": False}
     assert table.loc["a", "importance_share"] == pytest.approx(0.12 / 0.17)
-    assert table.loc["a", "why"] == "71% of the permutation importance"
-    alone = leak_table(pd.Series({"a": 0.7}), importance.head(1))
+    assert table.loc["a", "why"] == "71% of the permutation importance of a model with AUC 0.91"
+    alone = leak_table(pd.Series({"a": 0.7}), importance.head(1), model_auc=0.91)
     assert not alone["possible_leak"].any()            # a single input always carries all the importance
+    weak = leak_table(single, importance, model_auc=0.63)   # the main signal of a weak model is no leak ...
+    assert not weak["possible_leak"].any() and weak.set_index("feature").loc["a", "importance_share"] > 0.5
+    near = pd.Series({"a": 0.96, "b": 0.6, "c": 0.55})     # ... but a column separating on its own always is
+    assert leak_table(near, importance, model_auc=0.63).set_index("feature")["possible_leak"]["a"]
+
+
+def test_the_strongest_channel_of_a_weak_scorer_is_not_called_a_leak():
+    rng = np.random.default_rng(11)
+    n = 6_000
+    channel = rng.choice(["ads", "email", "events", "web"], n)
+    pages = rng.integers(0, 5, n).astype(float)
+    log_odds = -1.6 + np.select([channel == "events", channel == "email"], [0.9, -0.6], 0.0) + 0.02 * pages
+    frame = pd.DataFrame({"channel": pd.Series(channel, dtype="str"), "pages": pages,
+                          "converted_in_window": rng.random(n) < 1 / (1 + np.exp(-log_odds))})
+    result = LeadScorer(["channel", "pages"], folds=3, time_order="random").fit(frame).result_
+    checked = result.leak_check.set_index("feature")
+    assert checked.loc["channel", "importance_share"] > 0.5 and result.summary["auc"].max() < 0.8
+    assert result.possible_leaks == () and result.leak_refit.empty
 
 
 def test_new_spec_keys_are_in_the_json_schema_and_the_readme():
