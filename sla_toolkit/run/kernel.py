@@ -5,8 +5,8 @@ fonts) is seconds. :class:`WarmKernel` starts the kernel once the run's input ha
 validated, and has it import the report stack (:data:`WARM_UP`) while this process computes the cycle:
 on two cores the two proceed side by side. As each group of results is computed, the kernel draws its
 charts (:meth:`WarmKernel.predraw`, :mod:`sla_toolkit.report.predraw`), so the report notebook finds them
-drawn. A run refused before that point (bad input, exit code 2) starts no kernel; one refused after it shuts the kernel down (:meth:`WarmKernel.shutdown`, also on
-SIGTERM). The kernel is started in a private temporary folder, since the run folder does not exist yet;
+drawn. A run refused before that point (bad input, exit code 2) starts no kernel; one refused after it
+shuts the kernel down (:meth:`WarmKernel.shutdown`, also on SIGTERM). The kernel is started in a private temporary folder, since the run folder does not exist yet;
 :meth:`WarmKernel.adopted` moves it into the run folder and sends its standard error (ipykernel's
 start-up and shut-down messages, held until then) to the run's ``run.log``.
 
