@@ -30,8 +30,12 @@ class CohortAgreement:
 
     @property
     def words(self) -> str:
-        if np.isnan(self.p_value):
+        if self.matured_n == 0 or self.recent_n == 0:
             return "no recent cohort to compare with"
+        if np.isnan(self.p_value):
+            return (f"matured cohorts ({self.matured_n:,} leads) and recent ones ({self.recent_n:,}) cannot be "
+                    "compared in time to convert: no conversion within the window falls on a day when both "
+                    "have leads followed up")
         verdict = "differ from" if self.differ else "agree with"
         return (f"matured cohorts ({self.matured_n:,} leads) {verdict} recent ones ({self.recent_n:,}) "
                 f"in time to convert (log-rank p = {self.p_value:.2g})")
@@ -54,5 +58,8 @@ def cohort_agreement(outcomes: pd.DataFrame, window_days: float, alpha: float) -
     event = frame["event"].to_numpy(bool) & (duration <= window_days)
     if not event.any():
         return CohortAgreement(float("nan"), n_matured, n_recent, alpha)
-    _, p_value = survdiff(np.minimum(duration, window_days), event.astype(float), matured.astype(int))
+    try:
+        _, p_value = survdiff(np.minimum(duration, window_days), event.astype(float), matured.astype(int))
+    except np.linalg.LinAlgError:   # every conversion at a time only one group is followed at: variance 0
+        p_value = float("nan")
     return CohortAgreement(float(p_value), n_matured, n_recent, alpha)

@@ -204,3 +204,16 @@ def test_before_the_first_conversion_no_lead_counts_as_matured():
     assert (item.naive.successes, item.naive.n) == (0, 3)
     assert item.matured.n == 0 and item.n_open == 3
     assert item.basis is RateBasis.PROJECTED and item.projected.reason is Reason.NO_EVENTS
+
+
+def test_cohorts_that_share_no_follow_up_with_a_conversion_are_not_compared_instead_of_crashing():
+    """Found by hypothesis (tests/property/test_funnel_properties.py): four leads created on day 0 that never
+    converted, one created on day 15, one converted on day 16; at day 30 only the day-0 leads have matured and
+    the one conversion falls when the recent lead is not yet followed, so the log-rank variance is 0."""
+    from sla_toolkit.cohort_agreement import cohort_agreement
+
+    outcomes = pd.DataFrame({"entered": [True] * 6, "matured": [True] * 4 + [False, True],
+                             "duration_days": [30.0] * 4 + [15.0, 16.0], "event": [False] * 5 + [True]})
+    agreement = cohort_agreement(outcomes, 30, 0.05)
+    assert np.isnan(agreement.p_value) and not agreement.differ
+    assert (agreement.matured_n, agreement.recent_n) == (5, 1) and "cannot be compared" in agreement.words
