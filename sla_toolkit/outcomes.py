@@ -13,8 +13,7 @@ import pandas as pd
 from .spec import SlaSpec
 from .types import reached_column, stage_column
 
-_DAY = pd.Timedelta(days=1)
-_ONE_DAY = np.timedelta64(1, "D")
+_DAY = np.timedelta64(1, "D")
 
 
 def as_of_view(leads: pd.DataFrame, spec: SlaSpec, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -120,9 +119,9 @@ def transition_outcomes(leads: pd.DataFrame, spec: SlaSpec, from_stage: str, to_
     # on numpy datetimes: NaT gives NaN in differences and False in comparisons, as pandas does
     start, end, now = _datetimes(start), _datetimes(end), _naive_utc(as_of).to_datetime64()
     has_start, has_end = ~np.isnat(start), ~np.isnat(end)
-    gap = np.maximum((end - start) / _ONE_DAY, 0)     # negative gaps (data quirks) count as 0
+    gap = np.maximum((end - start) / _DAY, 0)     # negative gaps (data quirks) count as 0
     known_time = converted & has_end
-    duration = np.where(known_time, gap, np.maximum((now - start) / _ONE_DAY, 0))
+    duration = np.where(known_time, gap, np.maximum((now - start) / _DAY, 0))
     duration[~entered | ~has_start] = np.nan
     columns.update(matured=entered & has_start & (start + window.to_timedelta64() <= now),
                    converted_in_window=converted & (~has_end | (gap <= window / _DAY)),

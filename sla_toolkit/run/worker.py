@@ -33,7 +33,7 @@ from typing import BinaryIO, Callable
 import pandas as pd
 
 from ..models.scoring import LeadScorer, ScoringInputs
-from ..models.suite import ModelSuite, start_models
+from ..models.suite import ModelSuite, fit_models, start_models
 from ..spec import SlaSpec
 
 __all__ = ["MODEL_WORKER_FROM_BYTES", "MODEL_WORKER_FROM_LEADS", "SWITCH", "ModelWorker", "usable_cores"]
@@ -126,7 +126,7 @@ class ModelWorker:
         """Start the models, the cross-validation in the worker; or, when it is not worth it, fit at the models step."""
         if not self.started or not enabled or len(leads) < MODEL_WORKER_FROM_LEADS:
             self.shutdown()
-            return lambda: start_models(leads, spec, as_of, enabled=enabled)()
+            return lambda: fit_models(leads, spec, as_of, enabled=enabled)
         return start_models(leads, spec, as_of, cross_validate=self._cross_validate)
 
     def _cross_validate(self, scorer: LeadScorer, prepared: ScoringInputs) -> Callable[[], LeadScorer]:
